@@ -1,0 +1,128 @@
+// The one error class of mapsign and the table of its stable codes. Every code maps once
+// to an HTTP status, a CLI exit code (sysexits), whether a retry may help, and a summary
+// in Vietnamese. This file is a leaf: it imports nothing, so every module may import it.
+
+export interface ErrorCodeSpec {
+  /** HTTP status the API answers with. */
+  readonly http: number;
+  /** CLI exit code, from sysexits.h. */
+  readonly exit: number;
+  /** Whether retrying the same operation later may succeed. */
+  readonly retryable: boolean;
+  /** One line in Vietnamese for reports and pages. */
+  readonly summaryVi: string;
+}
+
+const EX_USAGE = 64;
+const EX_DATAERR = 65;
+const EX_NOINPUT = 66;
+const EX_UNAVAILABLE = 69;
+const EX_SOFTWARE = 70;
+const EX_IOERR = 74;
+const EX_TEMPFAIL = 75;
+const EX_NOPERM = 77;
+const EX_CONFIG = 78;
+
+export const ERROR_CODES = {
+  USAGE_INVALID: { http: 400, exit: EX_USAGE, retryable: false, summaryVi: 'Tham số không hợp lệ' },
+  CONFIG_INVALID: { http: 500, exit: EX_CONFIG, retryable: false, summaryVi: 'Cấu hình không hợp lệ' },
+  INPUT_NOT_FOUND: { http: 404, exit: EX_NOINPUT, retryable: false, summaryVi: 'Không tìm thấy tệp đầu vào' },
+  OUTPUT_EXISTS: { http: 409, exit: EX_USAGE, retryable: false, summaryVi: 'Tệp đầu ra đã tồn tại' },
+  IO_FAILED: { http: 500, exit: EX_IOERR, retryable: true, summaryVi: 'Lỗi đọc/ghi tệp' },
+  INTERNAL_ERROR: { http: 500, exit: EX_SOFTWARE, retryable: false, summaryVi: 'Lỗi nội bộ' },
+
+  PDF_NOT_PDF: { http: 415, exit: EX_DATAERR, retryable: false, summaryVi: 'Tệp không phải PDF' },
+  PDF_MALFORMED: { http: 422, exit: EX_DATAERR, retryable: false, summaryVi: 'Tệp PDF bị lỗi cấu trúc' },
+  PDF_TRUNCATED: { http: 422, exit: EX_DATAERR, retryable: false, summaryVi: 'Tệp PDF bị cắt cụt' },
+  PDF_ENCRYPTED: { http: 422, exit: EX_DATAERR, retryable: false, summaryVi: 'Tệp PDF được mã hóa, không thể ký' },
+  PDF_XREF_LOOP: { http: 422, exit: EX_DATAERR, retryable: false, summaryVi: 'Bảng tham chiếu chéo lặp vòng' },
+  PDF_LIMIT_EXCEEDED: { http: 422, exit: EX_DATAERR, retryable: false, summaryVi: 'Tệp PDF vượt giới hạn an toàn' },
+  PDF_PAGE_NOT_FOUND: { http: 400, exit: EX_USAGE, retryable: false, summaryVi: 'Không có trang được chọn' },
+  PDF_FIELD_EXISTS: { http: 409, exit: EX_DATAERR, retryable: false, summaryVi: 'Trường chữ ký đã tồn tại' },
+  PDF_MODIFICATION_LOCKED: { http: 409, exit: EX_DATAERR, retryable: false, summaryVi: 'Tài liệu đã được chứng thực, không cho phép ký thêm' },
+  PDF_PLACEHOLDER_TOO_SMALL: { http: 500, exit: EX_SOFTWARE, retryable: false, summaryVi: 'Vùng dành cho chữ ký quá nhỏ' },
+
+  KEY_PASSWORD_WRONG: { http: 422, exit: EX_NOPERM, retryable: false, summaryVi: 'Sai mật khẩu khóa' },
+  KEY_MALFORMED: { http: 422, exit: EX_DATAERR, retryable: false, summaryVi: 'Tệp khóa không hợp lệ' },
+  KEY_UNSUPPORTED: { http: 422, exit: EX_DATAERR, retryable: false, summaryVi: 'Loại khóa không được hỗ trợ' },
+  KEY_SOURCE_UNAVAILABLE: { http: 503, exit: EX_UNAVAILABLE, retryable: true, summaryVi: 'Không kết nối được thiết bị ký' },
+  KEY_USAGE_NOT_ALLOWED: { http: 422, exit: EX_DATAERR, retryable: false, summaryVi: 'Chứng thư số không có mục đích ký' },
+
+  CERT_EXPIRED: { http: 422, exit: EX_DATAERR, retryable: false, summaryVi: 'Chứng thư số đã hết hạn' },
+  CERT_NOT_YET_VALID: { http: 422, exit: EX_DATAERR, retryable: false, summaryVi: 'Chứng thư số chưa có hiệu lực' },
+  CERT_REVOKED: { http: 422, exit: EX_DATAERR, retryable: false, summaryVi: 'Chứng thư số đã bị thu hồi' },
+  CERT_UNTRUSTED: { http: 422, exit: EX_DATAERR, retryable: false, summaryVi: 'Chứng thư số không được tin cậy' },
+  REVOCATION_UNAVAILABLE: { http: 503, exit: EX_TEMPFAIL, retryable: true, summaryVi: 'Không kiểm tra được tình trạng thu hồi' },
+  TSA_UNAVAILABLE: { http: 503, exit: EX_TEMPFAIL, retryable: true, summaryVi: 'Không kết nối được máy chủ dấu thời gian' },
+
+  SIGNATURE_SELF_CHECK_FAILED: { http: 500, exit: EX_SOFTWARE, retryable: false, summaryVi: 'Chữ ký vừa tạo không kiểm tra được' },
+  ARCHIVE_NOT_FOUND: { http: 404, exit: EX_NOINPUT, retryable: false, summaryVi: 'Không tìm thấy trong kho lưu trữ' },
+} as const satisfies Record<string, ErrorCodeSpec>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export type ErrorDetails = Record<string, string | number | boolean | null | string[] | number[]>;
+
+export interface MapsignErrorOptions {
+  details?: ErrorDetails;
+  cause?: unknown;
+}
+
+/** The error every mapsign module raises: a stable `code`, a message with the values involved, JSON-safe details. */
+export class MapsignError extends Error {
+  override readonly name = 'MapsignError';
+  readonly code: ErrorCode;
+  readonly details: ErrorDetails;
+
+  constructor(code: ErrorCode, message: string, options: MapsignErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.details = options.details ?? {};
+  }
+
+  get spec(): ErrorCodeSpec {
+    return ERROR_CODES[this.code];
+  }
+
+  /** The form that crosses processes and HTTP; rebuilt by `fromJSON` on the code, never by `instanceof`. */
+  toJSON(): { code: ErrorCode; message: string; details: ErrorDetails } {
+    return { code: this.code, message: this.message, details: this.details };
+  }
+
+  static fromJSON(value: { code: string; message: string; details?: ErrorDetails }): MapsignError {
+    const code = isErrorCode(value.code) ? value.code : 'INTERNAL_ERROR';
+    return new MapsignError(code, value.message, { details: value.details ?? {} });
+  }
+}
+
+/** Raised when a reserved `/Contents` gap cannot hold the CMS; carries both sizes so the caller can grow it. */
+export class PlaceholderTooSmallError extends MapsignError {
+  readonly required: number;
+  readonly available: number;
+
+  constructor(required: number, available: number) {
+    super('PDF_PLACEHOLDER_TOO_SMALL', `signature needs ${required} bytes but ${available} are reserved`, {
+      details: { required, available },
+    });
+    this.required = required;
+    this.available = available;
+  }
+}
+
+export function isErrorCode(value: string): value is ErrorCode {
+  return Object.prototype.hasOwnProperty.call(ERROR_CODES, value);
+}
+
+export function isMapsignError(value: unknown, code?: ErrorCode): value is MapsignError {
+  return value instanceof MapsignError && (code === undefined || value.code === code);
+}
+
+/** Translates Node's system errors (ENOENT, EACCES, …) at the file-system boundary. */
+export function fromSystemError(error: unknown, path: string): MapsignError {
+  if (error instanceof MapsignError) return error;
+  const sysCode = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (sysCode === 'ENOENT') return new MapsignError('INPUT_NOT_FOUND', `no such file: ${path}`, { cause: error, details: { path } });
+  if (sysCode === 'EEXIST') return new MapsignError('OUTPUT_EXISTS', `file exists: ${path}`, { cause: error, details: { path } });
+  const reason = error instanceof Error ? error.message : String(error);
+  return new MapsignError('IO_FAILED', `I/O error on ${path}: ${reason}`, { cause: error, details: { path, sysCode: sysCode ?? null } });
+}
