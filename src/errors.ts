@@ -55,6 +55,7 @@ export const ERROR_CODES = {
   REVOCATION_UNAVAILABLE: { http: 503, exit: EX_TEMPFAIL, retryable: true, summaryVi: 'Không kiểm tra được tình trạng thu hồi' },
   TSA_UNAVAILABLE: { http: 503, exit: EX_TEMPFAIL, retryable: true, summaryVi: 'Không kết nối được máy chủ dấu thời gian' },
 
+  CMS_MALFORMED: { http: 422, exit: EX_DATAERR, retryable: false, summaryVi: 'Dữ liệu chữ ký CMS không hợp lệ' },
   SIGNATURE_SELF_CHECK_FAILED: { http: 500, exit: EX_SOFTWARE, retryable: false, summaryVi: 'Chữ ký vừa tạo không kiểm tra được' },
   ARCHIVE_NOT_FOUND: { http: 404, exit: EX_NOINPUT, retryable: false, summaryVi: 'Không tìm thấy trong kho lưu trữ' },
 } as const satisfies Record<string, ErrorCodeSpec>;
