@@ -1,0 +1,102 @@
+// `mapsign sign IN.pdf -o OUT.pdf --p12 FILE --password-env VAR`: one PAdES B-B signature,
+// appended as an incremental update.
+
+import { readFile } from 'node:fs/promises';
+import { Option, type Command } from 'commander';
+import { MapsignError, fromSystemError } from '../../errors.js';
+import { openPkcs12KeySource } from '../../pki/index.js';
+import { signPdf } from '../../signing/index.js';
+import { createProgressBar, formatBytes } from '../output.js';
+
+interface SignCommandOptions {
+  output: string;
+  p12: string;
+  passwordEnv?: string;
+  passwordFile?: string;
+  page?: string;
+  field?: string;
+  reason?: string;
+  location?: string;
+  contact?: string;
+  hash: 'sha256' | 'sha384' | 'sha512';
+  pss?: boolean;
+  force?: boolean;
+  json?: boolean;
+}
+
+async function readPassword(options: SignCommandOptions): Promise<string> {
+  if (options.passwordEnv && options.passwordFile) {
+    throw new MapsignError('USAGE_INVALID', 'give either --password-env or --password-file, not both');
+  }
+  if (options.passwordEnv) {
+    const value = process.env[options.passwordEnv];
+    if (value === undefined) throw new MapsignError('USAGE_INVALID', `environment variable ${options.passwordEnv} is not set`);
+    return value;
+  }
+  if (options.passwordFile) {
+    const content = await readFile(options.passwordFile, 'utf8').catch((error: unknown) => {
+      throw fromSystemError(error, options.passwordFile!);
+    });
+    return content.replace(/\r?\n$/, '');
+  }
+  throw new MapsignError('USAGE_INVALID', 'the PKCS#12 password is needed: --password-env VAR or --password-file FILE');
+}
+
+function parsePage(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^[1-9]\d*$/.test(value)) throw new MapsignError('USAGE_INVALID', `--page must be a page number from 1, not "${value}"`);
+  return Number(value);
+}
+
+export function registerSign(program: Command): void {
+  program
+    .command('sign')
+    .description('sign a PDF sheet (PAdES B-B), appending an incremental update')
+    .argument('<input>', 'the PDF to sign')
+    .requiredOption('-o, --output <file>', 'where to write the signed PDF')
+    .requiredOption('--p12 <file>', 'PKCS#12 file with the signing key and certificate chain')
+    .option('--password-env <var>', 'environment variable holding the PKCS#12 password')
+    .option('--password-file <file>', 'file holding the PKCS#12 password')
+    .option('--page <n>', 'page for the signature widget (default: last page)')
+    .option('--field <name>', 'signature field name (default: SignatureN; an empty signature field of that name is filled)')
+    .option('--reason <text>', 'reason for signing')
+    .option('--location <text>', 'location of signing')
+    .option('--contact <text>', 'contact information of the signer')
+    .addOption(new Option('--hash <alg>', 'digest algorithm').choices(['sha256', 'sha384', 'sha512']).default('sha256'))
+    .option('--pss', 'sign with RSA-PSS instead of PKCS#1 v1.5 (RSA keys)')
+    .option('-f, --force', 'overwrite the output file if it exists')
+    .option('--json', 'print the result as JSON')
+    .action(async (input: string, options: SignCommandOptions) => {
+      const password = await readPassword(options);
+      const keySource = await openPkcs12KeySource({ path: options.p12, password, scheme: options.pss ? 'rsa-pss' : undefined });
+      const progress = createProgressBar('signing');
+      const result = await signPdf({
+        input,
+        output: options.output,
+        keySource,
+        hashAlgorithm: options.hash,
+        pageNumber: parsePage(options.page),
+        fieldName: options.field,
+        reason: options.reason,
+        location: options.location,
+        contactInfo: options.contact,
+        overwrite: options.force === true,
+        onProgress: progress.update,
+      }).finally(() => progress.finish());
+      if (options.json) {
+        process.stdout.write(`${JSON.stringify({ ok: true, ...result }, null, 2)}\n`);
+        return;
+      }
+      process.stdout.write(
+        [
+          `signed ${input} -> ${result.output}`,
+          `  field     ${result.fieldName} (page ${result.pageNumber})`,
+          `  signer    ${result.signer.subject}`,
+          `  issuer    ${result.signer.issuer}`,
+          `  level     PAdES ${result.level}, ${result.hashAlgorithm}`,
+          `  size      ${formatBytes(result.size)}`,
+          `  sha256    ${result.sha256}`,
+        ].join('\n') + '\n',
+      );
+    });
+}

@@ -1,0 +1,160 @@
+// Reads a CMS ContentInfo(SignedData) (RFC 5652 §3, §5) into a flat view of its first
+// SignerInfo, for self-checks, tests and verification. Accepts BER and trailing zero padding;
+// keeps the exact bytes of the signed attributes and certificates.
+import { createHash } from 'node:crypto';
+import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
+import { MapsignError } from '../errors.js';
+import { hashNameOrOid, OID, type HashAlgorithm } from './algorithms.js';
+import { isCertificateNamedBy } from './certificate-ref.js';
+import { copyBytes, decodeBer, errorMessage, type AsnBlock } from './der.js';
+import { readSigningCertificateV2, type SigningCertificateV2View } from './signing-certificate-v2.js';
+
+/** Parsed view of a SignedData and its first SignerInfo. */
+export interface ParseSignedDataResult {
+  signerCount: number;
+  eContentType: string;
+  isDetached: boolean;
+  /** Name of the SignerInfo's digest algorithm when it is one of ours, the OID otherwise. */
+  digestAlgorithm: HashAlgorithm | string;
+  signatureAlgorithmOid: string;
+  signedAttributeOids: string[];
+  unsignedAttributeOids: string[];
+  messageDigest: Buffer | null;
+  signingCertificateV2CertHash: Buffer | null;
+  /** Name (or OID) of the ESSCertIDv2 hash; '' when there is no signing-certificate-v2 attribute. */
+  signingCertificateV2HashAlgorithm: string;
+  /** DER of every X.509 certificate in `certificates`, in their order. */
+  certificates: Buffer[];
+  /** The certificate the SignerInfo's sid names, or null when it is not among `certificates`. */
+  signerCertificate: Buffer | null;
+  signature: Buffer;
+  /** The signed attributes with the SET OF tag (0x31) instead of [0]: what the signature covers. */
+  signedAttributes: Buffer;
+}
+
+/** The view plus what verification needs and the public view leaves out. */
+export interface SignedDataDetails extends ParseSignedDataResult {
+  digestAlgorithmOid: string;
+  signatureAlgorithm: pkijs.AlgorithmIdentifier;
+  /** Value of the content-type signed attribute, null when absent. */
+  contentTypeAttribute: string | null;
+  signingCertificateV2: SigningCertificateV2View | null;
+}
+
+/**
+ * ```asn
+ * ContentInfo ::= SEQUENCE {
+ *   contentType  ContentType,
+ *   content      [0] EXPLICIT ANY DEFINED BY contentType }
+ *
+ * SignerInfo ::= SEQUENCE {
+ *   version             CMSVersion,
+ *   sid                 SignerIdentifier,
+ *   digestAlgorithm     DigestAlgorithmIdentifier,
+ *   signedAttrs         [0] IMPLICIT SignedAttributes OPTIONAL,
+ *   signatureAlgorithm  SignatureAlgorithmIdentifier,
+ *   signature           SignatureValue,
+ *   unsignedAttrs       [1] IMPLICIT UnsignedAttributes OPTIONAL }
+ * ```
+ */
+export function readSignedData(der: Buffer): SignedDataDetails {
+  if (!Buffer.isBuffer(der) || der.length === 0) throw new MapsignError('CMS_MALFORMED', 'CMS SignedData is empty or not a Buffer');
+  const root = decodeBer(der, 'CMS ContentInfo', true);
+  const contentInfo = decodePki(() => new pkijs.ContentInfo({ schema: root }), 'ContentInfo');
+  if (contentInfo.contentType !== OID.signedData) {
+    throw new MapsignError('CMS_MALFORMED', `CMS content type is ${contentInfo.contentType}, not signed-data`, {
+      details: { contentType: contentInfo.contentType },
+    });
+  }
+  const signedDataBlock = contentInfo.content as AsnBlock;
+  const signedData = decodePki(() => new pkijs.SignedData({ schema: signedDataBlock }), 'SignedData');
+  const signerInfo = signedData.signerInfos[0];
+  if (signerInfo === undefined) throw new MapsignError('CMS_MALFORMED', 'SignedData has no SignerInfo');
+
+  const certificates = readCertificates(signedDataBlock);
+  const signedAttributes = signerInfo.signedAttrs?.attributes ?? [];
+  const unsignedAttributes = signerInfo.unsignedAttrs?.attributes ?? [];
+  const firstValue = (oid: string): AsnBlock | undefined => signedAttributes.find((a) => a.type === oid)?.values[0] as AsnBlock | undefined;
+
+  const messageDigestValue = firstValue(OID.messageDigest);
+  const contentTypeValue = firstValue(OID.contentType);
+  const signingCertificateValue = firstValue(OID.signingCertificateV2);
+  const signingCertificateV2 = signingCertificateValue === undefined ? null : readSigningCertificateV2(signingCertificateValue);
+  const signer = certificates.find((c) => isSigner(c.parsed, signerInfo.sid));
+
+  return {
+    signerCount: signedData.signerInfos.length,
+    eContentType: signedData.encapContentInfo.eContentType,
+    isDetached: signedData.encapContentInfo.eContent === undefined,
+    digestAlgorithm: hashNameOrOid(signerInfo.digestAlgorithm.algorithmId),
+    digestAlgorithmOid: signerInfo.digestAlgorithm.algorithmId,
+    signatureAlgorithmOid: signerInfo.signatureAlgorithm.algorithmId,
+    signatureAlgorithm: signerInfo.signatureAlgorithm,
+    signedAttributeOids: signedAttributes.map((a) => a.type),
+    unsignedAttributeOids: unsignedAttributes.map((a) => a.type),
+    messageDigest: messageDigestValue instanceof asn1js.OctetString ? copyBytes(messageDigestValue.valueBlock.valueHexView) : null,
+    contentTypeAttribute: contentTypeValue instanceof asn1js.ObjectIdentifier ? contentTypeValue.valueBlock.toString() : null,
+    signingCertificateV2,
+    signingCertificateV2CertHash: signingCertificateV2?.certHash ?? null,
+    signingCertificateV2HashAlgorithm: signingCertificateV2?.hashAlgorithm ?? '',
+    certificates: certificates.map((c) => c.der),
+    signerCertificate: signer?.der ?? null,
+    signature: copyBytes(signerInfo.signature.valueBlock.valueHexView),
+    // pkijs keeps the original bytes of signedAttrs with the tag already switched to SET OF.
+    signedAttributes: signerInfo.signedAttrs === undefined ? Buffer.alloc(0) : copyBytes(new Uint8Array(signerInfo.signedAttrs.encodedValue)),
+  };
+}
+
+function decodePki<T>(decode: () => T, what: string): T {
+  try {
+    return decode();
+  } catch (error) {
+    if (error instanceof MapsignError) throw error;
+    throw new MapsignError('CMS_MALFORMED', `CMS ${what} is malformed: ${errorMessage(error)}`, { cause: error });
+  }
+}
+
+interface EmbeddedCertificate {
+  der: Buffer;
+  parsed: pkijs.Certificate;
+}
+
+/** The X.509 members of `certificates [0] IMPLICIT CertificateSet`, with their bytes as they were. */
+function readCertificates(signedDataBlock: AsnBlock): EmbeddedCertificate[] {
+  if (!(signedDataBlock instanceof asn1js.Sequence)) return [];
+  const set = signedDataBlock.valueBlock.value.find((b) => b.idBlock.tagClass === 3 && b.idBlock.tagNumber === 0);
+  if (!(set instanceof asn1js.Constructed)) return [];
+  // Other CertificateChoices carry context tags [0]..[3]; only the untagged SEQUENCE is X.509.
+  return set.valueBlock.value
+    .filter((b) => b instanceof asn1js.Sequence)
+    .map((b) => ({
+      der: copyBytes(b.valueBeforeDecodeView),
+      parsed: decodePki(() => new pkijs.Certificate({ schema: b }), 'certificate'),
+    }));
+}
+
+const SUBJECT_KEY_IDENTIFIER = '2.5.29.14';
+
+/**
+ * ```asn
+ * SignerIdentifier ::= CHOICE {
+ *   issuerAndSerialNumber  IssuerAndSerialNumber,
+ *   subjectKeyIdentifier   [0] SubjectKeyIdentifier }
+ * ```
+ */
+function isSigner(certificate: pkijs.Certificate, sid: pkijs.SignerInfo['sid']): boolean {
+  if (sid instanceof pkijs.IssuerAndSerialNumber) return isCertificateNamedBy(certificate, sid);
+  const block = sid as AsnBlock;
+  const keyId = block instanceof asn1js.Constructed ? block.valueBlock.value[0] : block;
+  if (keyId === undefined || !('valueHexView' in keyId.valueBlock)) return false;
+  const wanted = copyBytes(keyId.valueBlock.valueHexView as Uint8Array);
+  const extension = certificate.extensions?.find((e) => e.extnID === SUBJECT_KEY_IDENTIFIER);
+  if (extension !== undefined) {
+    const value = extension.parsedValue as { valueBlock?: { valueHexView?: Uint8Array } } | undefined;
+    const own = value?.valueBlock?.valueHexView;
+    return own !== undefined && copyBytes(own).equals(wanted);
+  }
+  const keyBits = certificate.subjectPublicKeyInfo.subjectPublicKey.valueBlock.valueHexView;
+  return createHash('sha1').update(keyBits).digest().equals(wanted);
+}

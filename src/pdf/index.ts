@@ -1,0 +1,18 @@
+// Public surface of the byte-level PDF module: the lazy reader, the incremental writer, the
+// signature field and the /ByteRange and /Contents placeholders.
+
+export { PdfReader } from './pdf-reader.js';
+export type { PageInfo } from './pdf-reader.js';
+export { DEFAULT_LIMITS } from './xref.js';
+export type { ReaderLimits, XrefSection } from './xref.js';
+export { PdfDict, PdfName, PdfNewStream, PdfRef, PdfStream, PdfString, dict, name } from './objects.js';
+export type { PdfObject } from './objects.js';
+export { buildIncrement } from './incremental-writer.js';
+export type { BuildIncrementOptions, Increment, IncrementObject } from './incremental-writer.js';
+export { planSignatureField } from './signature-field.js';
+export type { SignatureFieldOptions, SignatureFieldPlan } from './signature-field.js';
+export { BYTE_RANGE_DIGITS, buildSignatureDictionary, formatByteRange, formatContents, formatPdfDate } from './placeholder.js';
+export type { SignatureDictionary, SignatureDictionaryOptions } from './placeholder.js';
+export { serializeObject } from './serialize.js';
+export { inspectPdf } from './inspect.js';
+export type { InspectResult, InspectRevision, InspectSignature } from './inspect.js';

@@ -1,0 +1,8 @@
+// Public surface of the signing pipeline.
+
+export { signPdf } from './pipeline.js';
+export type { SignPdfOptions, SignPdfResult } from './pipeline.js';
+export { checkSigner } from './check-signer.js';
+export type { CheckSignerResult } from './check-signer.js';
+export type { PreparedDigest, ProgressListener } from './digest.js';
+export type { PreparedRevision } from './prepare-revision.js';

@@ -1,0 +1,161 @@
+// The signing pipeline (ETSI EN 319 142-1 PAdES B-B): check signer → prepare revision → digest →
+// sign → embed → verify own output, then rename. The output is written to a temporary file
+// next to the target and renamed only when everything succeeded, so a failure leaves nothing.
+
+import { randomBytes } from 'node:crypto';
+import { open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { MapsignError, PlaceholderTooSmallError, fromSystemError } from '../errors.js';
+import { estimateSignedDataSize, type HashAlgorithm } from '../cms/index.js';
+import { PdfReader } from '../pdf/index.js';
+import type { KeySource } from '../pki/index.js';
+import { checkSigner, type CheckSignerResult } from './check-signer.js';
+import { copyAndDigest, type ProgressListener } from './digest.js';
+import { embedSignature } from './embed.js';
+import { prepareRevision } from './prepare-revision.js';
+import { signDigest } from './sign.js';
+import { verifyOwnOutput } from './verify-own-output.js';
+
+export interface SignPdfOptions {
+  input: string;
+  output: string;
+  keySource: KeySource;
+  hashAlgorithm?: HashAlgorithm;
+  /** 1-based page for the widget; default: the last page. */
+  pageNumber?: number;
+  fieldName?: string;
+  reason?: string;
+  location?: string;
+  contactInfo?: string;
+  /** Signing time written to /M; default: now. */
+  signingTime?: Date;
+  /** Replace an existing output file; default false. */
+  overwrite?: boolean;
+  onProgress?: ProgressListener;
+  /** Extra bytes reserved in /Contents beyond the estimate (for a timestamp token, later). */
+  extraReservedBytes?: number;
+}
+
+export interface SignPdfResult {
+  output: string;
+  fieldName: string;
+  pageNumber: number;
+  hashAlgorithm: HashAlgorithm;
+  byteRange: [number, number, number, number];
+  /** Bytes of the output file. */
+  size: number;
+  /** SHA-256 of the output file, hex. */
+  sha256: string;
+  signer: CheckSignerResult;
+  signingTime: string;
+  level: 'B-B';
+  reservedBytes: number;
+  signatureBytes: number;
+  /** How many times the reservation had to grow. */
+  attempts: number;
+}
+
+const MAX_ATTEMPTS = 3;
+
+async function assertOutputFree(path: string, overwrite: boolean): Promise<void> {
+  if (overwrite) return;
+  try {
+    const handle = await open(path, 'r');
+    await handle.close();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw fromSystemError(error, path);
+  }
+  throw new MapsignError('OUTPUT_EXISTS', `${path} exists; choose another output or allow overwriting`, { details: { path } });
+}
+
+async function fsyncDirectory(path: string): Promise<void> {
+  try {
+    const handle = await open(path, 'r');
+    await handle.sync().finally(() => handle.close());
+  } catch {
+    // Directory fsync is best effort: not every file system supports it.
+  }
+}
+
+export async function signPdf(options: SignPdfOptions): Promise<SignPdfResult> {
+  const hashAlgorithm = options.hashAlgorithm ?? 'sha256';
+  const signingTime = options.signingTime ?? new Date();
+  const chain = options.keySource.certificateChain();
+  const signer = checkSigner(chain, signingTime);
+  await assertOutputFree(options.output, options.overwrite ?? false);
+
+  let reservedBytes =
+    estimateSignedDataSize({
+      certificates: chain,
+      signatureBytes: options.keySource.maxSignatureBytes,
+      hashAlgorithm,
+      extraBytes: options.extraReservedBytes ?? 0,
+    }) + 64;
+
+  const reader = await PdfReader.open(options.input);
+  const temp = join(dirname(options.output), `.${basename(options.output)}.${randomBytes(6).toString('hex')}.tmp`);
+  let input: FileHandle | undefined;
+  let output: FileHandle | undefined;
+  let isDone = false;
+  try {
+    input = await open(options.input, 'r').catch((error: unknown) => {
+      throw fromSystemError(error, options.input);
+    });
+    for (let attempt = 1; ; attempt++) {
+      const revision = await prepareRevision(reader, {
+        pageNumber: options.pageNumber,
+        fieldName: options.fieldName,
+        reservedBytes,
+        signingTime,
+        reason: options.reason,
+        location: options.location,
+        contactInfo: options.contactInfo,
+      });
+      output = await open(temp, 'w', 0o644).catch((error: unknown) => {
+        throw fromSystemError(error, temp);
+      });
+      const { prepared, fileHashUpToGap } = await copyAndDigest(input, options.input, output, revision, hashAlgorithm, options.onProgress);
+      const cms = await signDigest(Buffer.from(prepared.digest, 'hex'), hashAlgorithm, options.keySource);
+      try {
+        const tail = revision.increment.subarray(prepared.reservedEnd - revision.baseSize);
+        const { fileSha256 } = await embedSignature(output, prepared, cms, fileHashUpToGap, tail);
+        await output.sync();
+        await output.close();
+        output = undefined;
+        await verifyOwnOutput(temp, prepared, cms, revision.signatureObjectNumber);
+        await rename(temp, options.output).catch((error: unknown) => {
+          throw fromSystemError(error, options.output);
+        });
+        isDone = true;
+        await fsyncDirectory(dirname(options.output));
+        return {
+          output: options.output,
+          fieldName: revision.fieldName,
+          pageNumber: revision.pageNumber,
+          hashAlgorithm,
+          byteRange: prepared.byteRange,
+          size: prepared.totalSize,
+          sha256: fileSha256,
+          signer,
+          signingTime: signingTime.toISOString(),
+          level: 'B-B',
+          reservedBytes,
+          signatureBytes: cms.length,
+          attempts: attempt,
+        };
+      } catch (error) {
+        if (!(error instanceof PlaceholderTooSmallError) || attempt >= MAX_ATTEMPTS) throw error;
+        // Grow the reservation and redo the pass; a signature is never truncated.
+        reservedBytes = error.required + 1024;
+        await output?.close();
+        output = undefined;
+      }
+    }
+  } finally {
+    await output?.close().catch(() => undefined);
+    await input?.close().catch(() => undefined);
+    await reader.close().catch(() => undefined);
+    if (!isDone) await rm(temp, { force: true }).catch(() => undefined);
+  }
+}

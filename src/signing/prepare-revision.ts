@@ -1,0 +1,81 @@
+// Stage 2: plan the incremental update that carries the new signature field and the signature
+// dictionary with its placeholders, and fix every byte of it except /Contents. After this stage
+// no PDF object changes: later stages only hash these bytes and fill the /Contents gap.
+
+import {
+  buildIncrement,
+  buildSignatureDictionary,
+  formatByteRange,
+  planSignatureField,
+  type PdfReader,
+  type SignatureFieldOptions,
+} from '../pdf/index.js';
+
+export interface PrepareRevisionOptions extends SignatureFieldOptions {
+  reservedBytes: number;
+  signingTime: Date;
+  reason?: string;
+  location?: string;
+  contactInfo?: string;
+  signerName?: string;
+}
+
+export interface PreparedRevision {
+  /** Size of the input, copied unchanged in front of the increment. */
+  baseSize: number;
+  /** The increment, complete but for the /Contents hex digits (all zero). */
+  increment: Buffer;
+  /** File offsets of '<' and one past '>' of /Contents: the gap the signature does not cover. */
+  reservedStart: number;
+  reservedEnd: number;
+  reservedBytes: number;
+  byteRange: [number, number, number, number];
+  fieldName: string;
+  pageNumber: number;
+  signatureObjectNumber: number;
+}
+
+async function endsWithEol(reader: PdfReader): Promise<boolean> {
+  const last = await reader.source.read(reader.size - 1, 1);
+  return last[0] === 0x0a || last[0] === 0x0d;
+}
+
+export async function prepareRevision(reader: PdfReader, options: PrepareRevisionOptions): Promise<PreparedRevision> {
+  const plan = await planSignatureField(reader, options);
+  const signatureDictionary = buildSignatureDictionary({
+    type: 'Sig',
+    subFilter: 'ETSI.CAdES.detached',
+    reservedBytes: options.reservedBytes,
+    signingTime: options.signingTime,
+    reason: options.reason,
+    location: options.location,
+    contactInfo: options.contactInfo,
+    signerName: options.signerName,
+  });
+  const increment = buildIncrement({
+    baseSize: reader.size,
+    baseEndsWithEol: await endsWithEol(reader),
+    prevStartxref: reader.startxref,
+    xrefKind: reader.lastXrefKind,
+    baseTrailer: reader.trailer,
+    baseObjectCount: reader.nextObjectNumber,
+    objects: [...plan.objects, { ref: plan.signatureRef, raw: signatureDictionary.raw }],
+  });
+  const bodyOffset = increment.bodyOffsets.get(plan.signatureRef.num)!;
+  const reservedStart = reader.size + bodyOffset + signatureDictionary.contentsOffset;
+  const reservedEnd = reservedStart + signatureDictionary.contentsLength;
+  const totalSize = reader.size + increment.bytes.length;
+  const byteRange: [number, number, number, number] = [0, reservedStart, reservedEnd, totalSize - reservedEnd];
+  formatByteRange(byteRange).copy(increment.bytes, bodyOffset + signatureDictionary.byteRangeOffset);
+  return {
+    baseSize: reader.size,
+    increment: increment.bytes,
+    reservedStart,
+    reservedEnd,
+    reservedBytes: options.reservedBytes,
+    byteRange,
+    fieldName: plan.fieldName,
+    pageNumber: plan.page.pageNumber,
+    signatureObjectNumber: plan.signatureRef.num,
+  };
+}
