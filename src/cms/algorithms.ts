@@ -53,21 +53,21 @@ export function assertSignatureScheme(value: unknown): asserts value is Signatur
   }
 }
 
-export function hashLength(hash: HashAlgorithm): number {
+export function getHashLength(hash: HashAlgorithm): number {
   return HASH_SPECS[hash].length;
 }
 
-export function hashOid(hash: HashAlgorithm): string {
+export function getHashOid(hash: HashAlgorithm): string {
   return HASH_SPECS[hash].oid;
 }
 
-export function hashAlgorithmFromOid(oid: string): HashAlgorithm | undefined {
+export function findHashAlgorithm(oid: string): HashAlgorithm | undefined {
   return HASH_ALGORITHMS.find((hash) => HASH_SPECS[hash].oid === oid);
 }
 
 /** The name when the OID is one of ours, the dotted OID otherwise (for parsed views and reports). */
-export function hashNameOrOid(oid: string): HashAlgorithm | string {
-  return hashAlgorithmFromOid(oid) ?? oid;
+export function nameHashAlgorithm(oid: string): HashAlgorithm | string {
+  return findHashAlgorithm(oid) ?? oid;
 }
 
 /**
@@ -78,8 +78,8 @@ export function hashNameOrOid(oid: string): HashAlgorithm | string {
  *   parameters ANY DEFINED BY algorithm OPTIONAL }
  * ```
  */
-export function digestAlgorithmIdentifier(hash: HashAlgorithm): pkijs.AlgorithmIdentifier {
-  return new pkijs.AlgorithmIdentifier({ algorithmId: hashOid(hash) });
+export function makeDigestAlgorithmIdentifier(hash: HashAlgorithm): pkijs.AlgorithmIdentifier {
+  return new pkijs.AlgorithmIdentifier({ algorithmId: getHashOid(hash) });
 }
 
 /**
@@ -98,7 +98,7 @@ export function digestAlgorithmIdentifier(hash: HashAlgorithm): pkijs.AlgorithmI
  *   trailerField       [3] INTEGER DEFAULT 1 }
  * ```
  */
-export function signatureAlgorithmIdentifier(hash: HashAlgorithm, scheme: SignatureScheme): pkijs.AlgorithmIdentifier {
+export function makeSignatureAlgorithmIdentifier(hash: HashAlgorithm, scheme: SignatureScheme): pkijs.AlgorithmIdentifier {
   const spec = HASH_SPECS[hash];
   switch (scheme) {
     case 'rsa-pkcs1':
@@ -142,7 +142,7 @@ export function resolveSignatureAlgorithm(
     if (HASH_SPECS[hash].ecdsaOid === oid) return { scheme: 'ecdsa', hashAlgorithm: hash };
   }
   if (oid === OID.rsaEncryption || oid === OID.ecPublicKey) {
-    const hash = hashAlgorithmFromOid(digestAlgorithmOid);
+    const hash = findHashAlgorithm(digestAlgorithmOid);
     if (hash === undefined) return `unsupported digest algorithm ${digestAlgorithmOid}`;
     return { scheme: oid === OID.rsaEncryption ? 'rsa-pkcs1' : 'ecdsa', hashAlgorithm: hash };
   }
@@ -157,7 +157,7 @@ function resolvePssParams(signatureAlgorithm: pkijs.AlgorithmIdentifier): Resolv
   } catch {
     return 'RSASSA-PSS parameters are malformed';
   }
-  const hash = hashAlgorithmFromOid(params.hashAlgorithm.algorithmId);
+  const hash = findHashAlgorithm(params.hashAlgorithm.algorithmId);
   if (hash === undefined) return `unsupported RSASSA-PSS hash ${params.hashAlgorithm.algorithmId}`;
   if (params.maskGenAlgorithm.algorithmId !== OID.mgf1) return `unsupported RSASSA-PSS mask generation ${params.maskGenAlgorithm.algorithmId}`;
   let mgfHashOid: string;

@@ -2,7 +2,7 @@
 // DER, so that its issuer Name and serialNumber re-encode byte for byte.
 import * as pkijs from 'pkijs';
 import { MapsignError } from '../errors.js';
-import { decodeDer, errorMessage } from './der.js';
+import { decodeDer, describeError } from './der.js';
 
 /**
  * ```asn
@@ -20,7 +20,7 @@ export function readCertificate(der: Buffer, what: string): pkijs.Certificate {
   try {
     return new pkijs.Certificate({ schema: block });
   } catch (error) {
-    throw new MapsignError('CMS_MALFORMED', `${what} is not an X.509 certificate: ${errorMessage(error)}`, {
+    throw new MapsignError('CMS_MALFORMED', `${what} is not an X.509 certificate: ${describeError(error)}`, {
       cause: error,
       details: { input: what },
     });

@@ -66,6 +66,6 @@ export function copyBytes(view: Uint8Array): Buffer {
   return Buffer.from(view);
 }
 
-export function errorMessage(error: unknown): string {
+export function describeError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }

@@ -36,8 +36,8 @@ export function isHashAlgorithm(value: unknown): value is HashAlgorithm {
 }
 
 /** Digest length in bytes (32, 48, 64). */
-export function hashLength(hash: HashAlgorithm): number {
-  return algorithms.hashLength(hash);
+export function getHashLength(hash: HashAlgorithm): number {
+  return algorithms.getHashLength(hash);
 }
 
 /**

@@ -5,9 +5,9 @@ import { createHash } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { MapsignError } from '../errors.js';
-import { hashNameOrOid, OID, type HashAlgorithm } from './algorithms.js';
+import { nameHashAlgorithm, OID, type HashAlgorithm } from './algorithms.js';
 import { isCertificateNamedBy } from './certificate-ref.js';
-import { copyBytes, decodeBer, errorMessage, type AsnBlock } from './der.js';
+import { copyBytes, decodeBer, describeError, type AsnBlock } from './der.js';
 import { readSigningCertificateV2, type SigningCertificateV2View } from './signing-certificate-v2.js';
 
 /** Parsed view of a SignedData and its first SignerInfo. */
@@ -87,7 +87,7 @@ export function readSignedData(der: Buffer): SignedDataDetails {
     signerCount: signedData.signerInfos.length,
     eContentType: signedData.encapContentInfo.eContentType,
     isDetached: signedData.encapContentInfo.eContent === undefined,
-    digestAlgorithm: hashNameOrOid(signerInfo.digestAlgorithm.algorithmId),
+    digestAlgorithm: nameHashAlgorithm(signerInfo.digestAlgorithm.algorithmId),
     digestAlgorithmOid: signerInfo.digestAlgorithm.algorithmId,
     signatureAlgorithmOid: signerInfo.signatureAlgorithm.algorithmId,
     signatureAlgorithm: signerInfo.signatureAlgorithm,
@@ -111,7 +111,7 @@ function decodePki<T>(decode: () => T, what: string): T {
     return decode();
   } catch (error) {
     if (error instanceof MapsignError) throw error;
-    throw new MapsignError('CMS_MALFORMED', `CMS ${what} is malformed: ${errorMessage(error)}`, { cause: error });
+    throw new MapsignError('CMS_MALFORMED', `CMS ${what} is malformed: ${describeError(error)}`, { cause: error });
   }
 }
 

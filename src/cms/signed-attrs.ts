@@ -3,7 +3,7 @@
 // (PAdES puts the claimed time in the signature dictionary's /M). RFC 5652 §5.3-§5.4, §11.
 import * as asn1js from 'asn1js';
 import { MapsignError } from '../errors.js';
-import { assertHashAlgorithm, hashLength, OID, type HashAlgorithm } from './algorithms.js';
+import { assertHashAlgorithm, getHashLength, OID, type HashAlgorithm } from './algorithms.js';
 import { readCertificate } from './certificate-ref.js';
 import { encodeDer, sortDer } from './der.js';
 import { buildSigningCertificateV2 } from './signing-certificate-v2.js';
@@ -40,9 +40,9 @@ function encodeAttribute(type: string, value: asn1js.BaseBlock): Buffer {
 export function buildSignedAttributes(options: BuildSignedAttributesOptions): Buffer {
   const { documentDigest, hashAlgorithm, signerCertificate } = options;
   assertHashAlgorithm(hashAlgorithm);
-  if (!Buffer.isBuffer(documentDigest) || documentDigest.length !== hashLength(hashAlgorithm)) {
+  if (!Buffer.isBuffer(documentDigest) || documentDigest.length !== getHashLength(hashAlgorithm)) {
     const length = Buffer.isBuffer(documentDigest) ? documentDigest.length : -1;
-    throw new MapsignError('INTERNAL_ERROR', `documentDigest is ${length} bytes; a ${hashAlgorithm} digest is ${hashLength(hashAlgorithm)}`, {
+    throw new MapsignError('INTERNAL_ERROR', `documentDigest is ${length} bytes; a ${hashAlgorithm} digest is ${getHashLength(hashAlgorithm)}`, {
       details: { length, hashAlgorithm },
     });
   }

@@ -7,16 +7,16 @@ import { MapsignError } from '../errors.js';
 import {
   assertHashAlgorithm,
   assertSignatureScheme,
-  digestAlgorithmIdentifier,
-  hashLength,
+  makeDigestAlgorithmIdentifier,
+  getHashLength,
   isHashAlgorithm,
   OID,
-  signatureAlgorithmIdentifier,
+  makeSignatureAlgorithmIdentifier,
   type HashAlgorithm,
   type SignatureScheme,
 } from './algorithms.js';
 import { issuerAndSerialNumberOf, readCertificate } from './certificate-ref.js';
-import { decodeDer, encodeDer, errorMessage, sortDer } from './der.js';
+import { decodeDer, encodeDer, describeError, sortDer } from './der.js';
 import { readSignedData } from './parse.js';
 import { buildSignedAttributes } from './signed-attrs.js';
 
@@ -84,15 +84,20 @@ export function assembleSignedData(options: AssembleSignedDataOptions): Buffer {
   if (parsed.messageDigest === null || parsed.contentTypeAttribute !== OID.data) {
     throw new MapsignError('INTERNAL_ERROR', 'signed attributes lack message-digest or a content-type of id-data');
   }
+  if (parsed.messageDigest.length !== getHashLength(options.hashAlgorithm)) {
+    throw new MapsignError('INTERNAL_ERROR', `message-digest is ${parsed.messageDigest.length} bytes, not a ${options.hashAlgorithm} digest`, {
+      details: { length: parsed.messageDigest.length, hashAlgorithm: options.hashAlgorithm },
+    });
+  }
   const essCertId = parsed.signingCertificateV2;
-  if (essCertId !== null && hashOf(essCertId.hashAlgorithm, options.certificates[0]) !== essCertId.certHash.toString('hex')) {
+  if (essCertId !== null && hashCertificateHex(essCertId.hashAlgorithm, options.certificates[0]) !== essCertId.certHash.toString('hex')) {
     throw new MapsignError('INTERNAL_ERROR', 'signing-certificate-v2 names a different certificate than certificates[0]');
   }
   return der;
 }
 
 /** Hex hash of a certificate under an ESSCertIDv2 hash name, null when the name is not one of ours. */
-function hashOf(hash: string, der: Buffer | undefined): string | null {
+function hashCertificateHex(hash: string, der: Buffer | undefined): string | null {
   if (der === undefined || !isHashAlgorithm(hash)) return null;
   return createHash(hash).update(der).digest('hex');
 }
@@ -112,9 +117,9 @@ export function estimateSignedDataSize(options: EstimateSignedDataSizeOptions): 
   if (!Number.isSafeInteger(extraBytes) || extraBytes < 0) {
     throw new MapsignError('INTERNAL_ERROR', `extraBytes must be a non-negative integer, got ${extraBytes}`);
   }
-  const signerCertificate = firstCertificate(certificates);
+  const signerCertificate = requireSignerCertificate(certificates);
   const signedAttributes = buildSignedAttributes({
-    documentDigest: Buffer.alloc(hashLength(hashAlgorithm)),
+    documentDigest: Buffer.alloc(getHashLength(hashAlgorithm)),
     hashAlgorithm,
     signerCertificate,
   });
@@ -128,7 +133,7 @@ export function estimateSignedDataSize(options: EstimateSignedDataSizeOptions): 
   return sample.length + extraBytes + HEADER_GROWTH_MARGIN;
 }
 
-function firstCertificate(certificates: Buffer[]): Buffer {
+function requireSignerCertificate(certificates: Buffer[]): Buffer {
   const first = Array.isArray(certificates) ? certificates[0] : undefined;
   if (first === undefined) throw new MapsignError('INTERNAL_ERROR', 'certificates is empty; the signer certificate comes first');
   return first;
@@ -138,7 +143,7 @@ function encodeSignedData(options: AssembleSignedDataOptions): Buffer {
   const { signedAttributes, signature, hashAlgorithm, scheme, certificates, unsignedAttributes = [] } = options;
   assertHashAlgorithm(hashAlgorithm);
   assertSignatureScheme(scheme);
-  firstCertificate(certificates);
+  requireSignerCertificate(certificates);
   if (!Buffer.isBuffer(signature) || signature.length === 0) throw new MapsignError('INTERNAL_ERROR', 'signature is empty or not a Buffer');
 
   const parsedCertificates = certificates.map((der, i) => readCertificate(der, i === 0 ? 'signer certificate' : `certificate ${i}`));
@@ -146,9 +151,9 @@ function encodeSignedData(options: AssembleSignedDataOptions): Buffer {
   const signerInfo = new pkijs.SignerInfo({
     version: 1,
     sid: issuerAndSerialNumberOf(signer),
-    digestAlgorithm: digestAlgorithmIdentifier(hashAlgorithm),
+    digestAlgorithm: makeDigestAlgorithmIdentifier(hashAlgorithm),
     signedAttrs: new pkijs.SignedAndUnsignedAttributes({ type: 0, attributes: readSignedAttributes(signedAttributes) }),
-    signatureAlgorithm: signatureAlgorithmIdentifier(hashAlgorithm, scheme),
+    signatureAlgorithm: makeSignatureAlgorithmIdentifier(hashAlgorithm, scheme),
     signature: new asn1js.OctetString({ valueHex: signature }),
     ...(unsignedAttributes.length === 0
       ? {}
@@ -161,7 +166,7 @@ function encodeSignedData(options: AssembleSignedDataOptions): Buffer {
   });
   const signedData = new pkijs.SignedData({
     version: 1,
-    digestAlgorithms: [digestAlgorithmIdentifier(hashAlgorithm)],
+    digestAlgorithms: [makeDigestAlgorithmIdentifier(hashAlgorithm)],
     encapContentInfo: new pkijs.EncapsulatedContentInfo({ eContentType: OID.data }),
     certificates: parsedCertificates,
     signerInfos: [signerInfo],
@@ -190,6 +195,6 @@ function toAttribute(block: asn1js.BaseBlock, what: string): pkijs.Attribute {
   try {
     return new pkijs.Attribute({ schema: block });
   } catch (error) {
-    throw new MapsignError('CMS_MALFORMED', `${what} is not an Attribute: ${errorMessage(error)}`, { cause: error });
+    throw new MapsignError('CMS_MALFORMED', `${what} is not an Attribute: ${describeError(error)}`, { cause: error });
   }
 }

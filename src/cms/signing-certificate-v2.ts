@@ -4,8 +4,8 @@ import { createHash } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { MapsignError } from '../errors.js';
-import { digestAlgorithmIdentifier, hashNameOrOid, type HashAlgorithm } from './algorithms.js';
-import { copyBytes, errorMessage, type AsnBlock } from './der.js';
+import { makeDigestAlgorithmIdentifier, nameHashAlgorithm, type HashAlgorithm } from './algorithms.js';
+import { copyBytes, describeError, type AsnBlock } from './der.js';
 
 /** GeneralName's directoryName alternative: [4], explicit because Name is a CHOICE (RFC 5280 §4.2.1.6). */
 const DIRECTORY_NAME_TAG = 4;
@@ -46,7 +46,7 @@ export function buildSigningCertificateV2(certificateDer: Buffer, certificate: p
   });
   const essCertId = new asn1js.Sequence({
     value: [
-      ...(hash === 'sha256' ? [] : [digestAlgorithmIdentifier(hash).toSchema()]),
+      ...(hash === 'sha256' ? [] : [makeDigestAlgorithmIdentifier(hash).toSchema()]),
       new asn1js.OctetString({ valueHex: certHash }),
       issuerSerial,
     ],
@@ -79,13 +79,13 @@ export function readSigningCertificateV2(value: AsnBlock): SigningCertificateV2V
     try {
       hashAlgorithmOid = new pkijs.AlgorithmIdentifier({ schema: head }).algorithmId;
     } catch (error) {
-      throw malformed(`hashAlgorithm: ${errorMessage(error)}`);
+      throw malformed(`hashAlgorithm: ${describeError(error)}`);
     }
     certHashBlock = second;
   }
   if (!(certHashBlock instanceof asn1js.OctetString)) throw malformed('certHash is not an OCTET STRING');
   return {
-    hashAlgorithm: hashNameOrOid(hashAlgorithmOid),
+    hashAlgorithm: nameHashAlgorithm(hashAlgorithmOid),
     hashAlgorithmOid,
     certHash: copyBytes(certHashBlock.valueBlock.valueHexView),
   };

@@ -1,8 +1,8 @@
 // Cryptographic check of a CMS SignedData against a document digest (RFC 5652 §5.4, §5.6,
 // §11.1-§11.2) with node:crypto. No path validation or revocation: that belongs to pki/.
 import { constants, createHash, verify, X509Certificate, type KeyObject } from 'node:crypto';
-import { hashAlgorithmFromOid, resolveSignatureAlgorithm } from './algorithms.js';
-import { errorMessage } from './der.js';
+import { findHashAlgorithm, resolveSignatureAlgorithm } from './algorithms.js';
+import { describeError } from './der.js';
 import { readSignedData, type SignedDataDetails } from './parse.js';
 
 export interface VerifySignedDataResult {
@@ -22,14 +22,14 @@ export function verifySignedData(der: Buffer, documentDigest: Buffer): VerifySig
   try {
     parsed = readSignedData(der);
   } catch (error) {
-    return fail(`not a readable CMS SignedData: ${errorMessage(error)}`);
+    return fail(`not a readable CMS SignedData: ${describeError(error)}`);
   }
   if (parsed.signerCount !== 1) return fail(`expected one SignerInfo, found ${parsed.signerCount}`);
   const signerCertificate = parsed.signerCertificate;
   if (signerCertificate === null) return fail('the SignerInfo names a certificate that is not embedded');
   if (parsed.signedAttributes.length === 0) return fail('the SignerInfo has no signed attributes');
 
-  const digestHash = hashAlgorithmFromOid(parsed.digestAlgorithmOid);
+  const digestHash = findHashAlgorithm(parsed.digestAlgorithmOid);
   if (digestHash === undefined) return fail(`unsupported digest algorithm ${parsed.digestAlgorithmOid}`);
   if (parsed.messageDigest === null) return fail('no message-digest signed attribute');
   if (!Buffer.isBuffer(documentDigest) || !parsed.messageDigest.equals(documentDigest)) {
@@ -41,7 +41,7 @@ export function verifySignedData(der: Buffer, documentDigest: Buffer): VerifySig
 
   const essCertId = parsed.signingCertificateV2;
   if (essCertId !== null) {
-    const certHashAlgorithm = hashAlgorithmFromOid(essCertId.hashAlgorithmOid);
+    const certHashAlgorithm = findHashAlgorithm(essCertId.hashAlgorithmOid);
     if (certHashAlgorithm === undefined) return fail(`unsupported signing-certificate-v2 hash ${essCertId.hashAlgorithmOid}`);
     if (!createHash(certHashAlgorithm).update(signerCertificate).digest().equals(essCertId.certHash)) {
       return fail('signing-certificate-v2 does not match the signer certificate');
@@ -55,7 +55,7 @@ export function verifySignedData(der: Buffer, documentDigest: Buffer): VerifySig
   try {
     publicKey = new X509Certificate(signerCertificate).publicKey;
   } catch (error) {
-    return fail(`signer certificate cannot be read: ${errorMessage(error)}`);
+    return fail(`signer certificate cannot be read: ${describeError(error)}`);
   }
   const keyType = publicKey.asymmetricKeyType;
   const isKeyFit = algorithm.scheme === 'ecdsa' ? keyType === 'ec' : keyType === 'rsa' || keyType === 'rsa-pss';
@@ -77,7 +77,7 @@ export function verifySignedData(der: Buffer, documentDigest: Buffer): VerifySig
       parsed.signature,
     );
   } catch (error) {
-    return fail(`signature check failed: ${errorMessage(error)}`);
+    return fail(`signature check failed: ${describeError(error)}`);
   }
   if (!isValid) return fail('the signature does not verify with the signer certificate');
   return { ok: true };

@@ -18,7 +18,7 @@ interface Candidate {
  *   subjectPublicKey  BIT STRING }
  * ```
  */
-function publicKeyBits(key: KeyObject): Buffer {
+function readPublicKeyBits(key: KeyObject): Buffer {
   const spki = key.export({ type: 'spki', format: 'der' });
   const parsed = asn1js.fromBER(spki).result;
   const bits = parsed instanceof asn1js.Sequence ? parsed.valueBlock.value[1] : undefined;
@@ -42,9 +42,9 @@ export function orderCertificateChain(privateKey: KeyObject, certificates: reado
     }
     if (!candidates.some((c) => c.der.equals(der))) candidates.push({ der, x509 });
   }
-  const wanted = publicKeyBits(createPublicKey(privateKey));
+  const wanted = readPublicKeyBits(createPublicKey(privateKey));
   const signers = candidates
-    .filter((c) => publicKeyBits(c.x509.publicKey).equals(wanted))
+    .filter((c) => readPublicKeyBits(c.x509.publicKey).equals(wanted))
     .sort((a, b) => Date.parse(b.x509.validTo) - Date.parse(a.x509.validTo));
   const signer = signers[0];
   if (signer === undefined) {

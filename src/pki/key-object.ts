@@ -3,7 +3,7 @@
 // key facts a key source reports: its scheme and the largest signature it can make.
 import { constants, createHash, sign as signCallback, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
-import { hashLength, isHashAlgorithm, type SignatureScheme } from '../cms/index.js';
+import { getHashLength, isHashAlgorithm, type SignatureScheme } from '../cms/index.js';
 import { MapsignError } from '../errors.js';
 import type { SignatureRequest } from './key-source.js';
 
@@ -47,7 +47,7 @@ export function profileKey(key: KeyObject, requested: 'rsa-pkcs1' | 'rsa-pss' | 
     if (orderBytes === undefined) {
       throw new MapsignError('KEY_UNSUPPORTED', `EC curve ${curve} is not supported; use P-256, P-384 or P-521`, { details: { keyType: type, curve } });
     }
-    return { scheme: 'ecdsa', maxSignatureBytes: maxEcdsaDerBytes(orderBytes), description: `EC ${curve}` };
+    return { scheme: 'ecdsa', maxSignatureBytes: computeMaxEcdsaDerBytes(orderBytes), description: `EC ${curve}` };
   }
   throw new MapsignError('KEY_UNSUPPORTED', `${type ?? 'unknown'} keys are not supported; use RSA or EC (P-256, P-384, P-521)`, {
     details: { keyType: type ?? 'unknown' },
@@ -60,7 +60,7 @@ export function profileKey(key: KeyObject, requested: 'rsa-pkcs1' | 'rsa-pss' | 
  * ```
  * Each INTEGER is at most the order length plus a 0x00 sign octet, with a 2-byte header.
  */
-function maxEcdsaDerBytes(orderBytes: number): number {
+function computeMaxEcdsaDerBytes(orderBytes: number): number {
   const content = 2 * (orderBytes + 1 + 2);
   return content + (content < 0x80 ? 2 : 3);
 }
@@ -86,7 +86,7 @@ export async function signWithKeyObject(key: KeyObject, scheme: SignatureScheme,
     return await signAsync(hashAlgorithm, signedAttributes, {
       key,
       ...(scheme === 'rsa-pss'
-        ? { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: hashLength(hashAlgorithm) }
+        ? { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: getHashLength(hashAlgorithm) }
         : scheme === 'rsa-pkcs1'
           ? { padding: constants.RSA_PKCS1_PADDING }
           : { dsaEncoding: 'der' as const }),

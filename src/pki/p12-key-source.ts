@@ -70,7 +70,7 @@ async function readPkcs12Bytes(options: OpenPkcs12KeySourceOptions): Promise<Buf
     const path = options.path;
     try {
       const { size } = await stat(path);
-      if (size > MAX_PKCS12_BYTES) throw tooLarge(size);
+      if (size > MAX_PKCS12_BYTES) throw makeTooLargeError(size);
       data = await readFile(path);
     } catch (error) {
       throw fromSystemError(error, path);
@@ -79,11 +79,11 @@ async function readPkcs12Bytes(options: OpenPkcs12KeySourceOptions): Promise<Buf
     data = options.data as Buffer;
   }
   if (!Buffer.isBuffer(data) || data.length === 0) throw new MapsignError('KEY_MALFORMED', 'the key file is empty');
-  if (data.length > MAX_PKCS12_BYTES) throw tooLarge(data.length);
+  if (data.length > MAX_PKCS12_BYTES) throw makeTooLargeError(data.length);
   return data;
 }
 
-function tooLarge(size: number): MapsignError {
+function makeTooLargeError(size: number): MapsignError {
   return new MapsignError('KEY_MALFORMED', `the key file is ${size} bytes, too large for a PKCS#12 file`, { details: { size, limit: MAX_PKCS12_BYTES } });
 }
 
@@ -108,9 +108,9 @@ function decodePkcs12(data: Buffer, password: string): forge.pkcs12.Pkcs12Pfx {
     // ASCII; OpenSSL and RFC 8018 use UTF-8). So when a file with a MAC fails only at
     // decryption, the MAC has already proven the file and the password: decode it again
     // without the MAC and with the password as UTF-8.
-    if (NON_ASCII.test(password) && DECRYPTION_FAILED.test(messageOf(error)) && hasMac(pfx)) {
+    if (NON_ASCII.test(password) && DECRYPTION_FAILED.test(describeForgeError(error)) && hasMac(pfx)) {
       try {
-        return forge.pkcs12.pkcs12FromAsn1(withoutMac(pfx), false, forge.util.encodeUtf8(password));
+        return forge.pkcs12.pkcs12FromAsn1(stripMac(pfx), false, forge.util.encodeUtf8(password));
       } catch (retryError) {
         throw translateForgeError(retryError);
       }
@@ -124,17 +124,17 @@ function hasMac(pfx: forge.asn1.Asn1): boolean {
   return Array.isArray(pfx.value) && pfx.value.length > 2;
 }
 
-function withoutMac(pfx: forge.asn1.Asn1): forge.asn1.Asn1 {
+function stripMac(pfx: forge.asn1.Asn1): forge.asn1.Asn1 {
   const value = Array.isArray(pfx.value) ? pfx.value.slice(0, 2) : pfx.value;
   return forge.asn1.create(pfx.tagClass, pfx.type, pfx.constructed, value);
 }
 
-function messageOf(error: unknown): string {
+function describeForgeError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
 function translateForgeError(error: unknown): MapsignError {
-  const reason = messageOf(error);
+  const reason = describeForgeError(error);
   if (WRONG_PASSWORD.test(reason)) {
     return new MapsignError('KEY_PASSWORD_WRONG', 'the password does not open the PKCS#12 file', { cause: error });
   }
@@ -144,7 +144,7 @@ function translateForgeError(error: unknown): MapsignError {
   return new MapsignError('KEY_MALFORMED', `the key file is not a readable PKCS#12 file: ${reason}`, { cause: error, details: { reason } });
 }
 
-function bagsOfType(pfx: forge.pkcs12.Pkcs12Pfx, bagType: string): forge.pkcs12.Bag[] {
+function getBagsOfType(pfx: forge.pkcs12.Pkcs12Pfx, bagType: string): forge.pkcs12.Bag[] {
   return pfx.getBags({ bagType })[bagType] ?? [];
 }
 
@@ -160,7 +160,7 @@ function bagsOfType(pfx: forge.pkcs12.Pkcs12Pfx, bagType: string): forge.pkcs12.
  * ```
  */
 function extractPrivateKey(pfx: forge.pkcs12.Pkcs12Pfx): KeyObject {
-  const bags = [...bagsOfType(pfx, forge.pki.oids.pkcs8ShroudedKeyBag ?? ''), ...bagsOfType(pfx, forge.pki.oids.keyBag ?? '')];
+  const bags = [...getBagsOfType(pfx, forge.pki.oids.pkcs8ShroudedKeyBag ?? ''), ...getBagsOfType(pfx, forge.pki.oids.keyBag ?? '')];
   if (bags.length === 0) throw new MapsignError('KEY_MALFORMED', 'the PKCS#12 file holds no private key');
   if (bags.length > 1) {
     throw new MapsignError('KEY_MALFORMED', `the PKCS#12 file holds ${bags.length} private keys; mapsign needs exactly one`, {
@@ -203,7 +203,7 @@ function extractPrivateKey(pfx: forge.pkcs12.Pkcs12Pfx): KeyObject {
  * ```
  */
 function extractCertificates(pfx: forge.pkcs12.Pkcs12Pfx): Buffer[] {
-  return bagsOfType(pfx, forge.pki.oids.certBag ?? '').map((bag, index) => {
+  return getBagsOfType(pfx, forge.pki.oids.certBag ?? '').map((bag, index) => {
     const asn1 = bag.cert ? rebuildCertificate(bag.cert) : bag.asn1;
     if (!asn1) throw new MapsignError('KEY_MALFORMED', `certificate bag ${index + 1} of the PKCS#12 file is empty`, { details: { index } });
     return Buffer.from(forge.asn1.toDer(asn1).getBytes(), 'binary');

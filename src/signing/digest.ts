@@ -28,6 +28,86 @@ export interface DigestResult {
 export type ProgressListener = (bytesDone: number, bytesTotal: number) => void;
 
 const CHUNK_BYTES = 4 * 1024 * 1024;
+/** Chunks in flight: reads run ahead of hashing and writes trail it, on libuv's thread pool. */
+const SLOTS = 4;
+/** Flush written data to disk every this many bytes, in the background, so the final fsync is short. */
+const FLUSH_EVERY_BYTES = 64 * 1024 * 1024;
+
+interface Slot {
+  buffer: Buffer;
+  position: number;
+  /** Resolves once this slot's current chunk has been read (after its previous write finished). */
+  ready: Promise<number>;
+}
+
+/**
+ * Copies `length` bytes of `input` to `output` at the same offsets and feeds them, in order, to
+ * `consume`. Slot k carries chunks k, k+SLOTS, k+2·SLOTS…, so the order never depends on which
+ * write finishes first. All-zero chunks are not written: they stay holes in the new file.
+ */
+async function copyConsuming(
+  input: FileHandle,
+  output: FileHandle,
+  length: number,
+  consume: (chunk: Buffer, end: number) => void,
+  isDurable: boolean,
+  inputPath: string,
+): Promise<void> {
+  const zero = Buffer.alloc(CHUNK_BYTES);
+  const pending = new Set<Promise<unknown>>();
+  const track = <T>(promise: Promise<T>): Promise<T> => {
+    pending.add(promise);
+    promise.then(
+      () => pending.delete(promise),
+      () => pending.delete(promise),
+    );
+    return promise;
+  };
+  const read = async (slot: Slot): Promise<number> => {
+    const wanted = Math.min(CHUNK_BYTES, length - slot.position);
+    let filled = 0;
+    while (filled < wanted) {
+      const { bytesRead } = await input.read(slot.buffer, filled, wanted - filled, slot.position + filled);
+      if (bytesRead === 0) throw new MapsignError('PDF_TRUNCATED', `${inputPath} became shorter while it was being signed`);
+      filled += bytesRead;
+    }
+    return filled;
+  };
+  const slots: Slot[] = [];
+  for (let k = 0; k < SLOTS && k * CHUNK_BYTES < length; k++) {
+    const slot: Slot = { buffer: Buffer.allocUnsafe(CHUNK_BYTES), position: k * CHUNK_BYTES, ready: Promise.resolve(0) };
+    slot.ready = track(read(slot));
+    slots.push(slot);
+  }
+  let flushedUpTo = 0;
+  let flush: Promise<unknown> | undefined;
+  try {
+    for (let done = 0, k = 0; done < length; k = (k + 1) % slots.length) {
+      const slot = slots[k]!;
+      const bytes = await slot.ready;
+      const chunk = slot.buffer.subarray(0, bytes);
+      const position = slot.position;
+      done = position + bytes;
+      consume(chunk, done);
+      const isHole = bytes === CHUNK_BYTES && chunk.equals(zero);
+      const written = isHole ? Promise.resolve() : output.write(slot.buffer, 0, bytes, position);
+      slot.position += slots.length * CHUNK_BYTES;
+      const hasMore = slot.position < length;
+      slot.ready = track(written.then(() => (hasMore ? read(slot) : 0)));
+      if (isDurable && flush === undefined && done - flushedUpTo >= FLUSH_EVERY_BYTES) {
+        // A background datasync overlaps disk writes with hashing instead of paying for them all at the end.
+        flushedUpTo = done;
+        flush = track(written.then(() => output.datasync())).finally(() => {
+          flush = undefined;
+        });
+      }
+    }
+    await Promise.all(pending);
+  } catch (error) {
+    await Promise.allSettled(pending);
+    throw error;
+  }
+}
 
 export async function copyAndDigest(
   input: FileHandle,
@@ -36,36 +116,24 @@ export async function copyAndDigest(
   revision: PreparedRevision,
   hashAlgorithm: HashAlgorithm,
   onProgress?: ProgressListener,
+  isDurable = true,
 ): Promise<DigestResult> {
   const documentHash = createHash(hashAlgorithm);
   const fileHash = hashAlgorithm === 'sha256' ? undefined : createHash('sha256');
   const totalSize = revision.baseSize + revision.increment.length;
-  const buffers = [Buffer.allocUnsafe(CHUNK_BYTES), Buffer.allocUnsafe(CHUNK_BYTES)];
-  const zero = Buffer.alloc(CHUNK_BYTES);
-  let pendingWrite: Promise<unknown> = Promise.resolve();
-  const readInto = (buffer: Buffer, position: number): Promise<{ bytesRead: number }> =>
-    input.read(buffer, 0, Math.min(CHUNK_BYTES, revision.baseSize - position), position);
-
   try {
-    let position = 0;
-    let turn = 0;
-    let pendingRead = revision.baseSize > 0 ? readInto(buffers[0]!, 0) : undefined;
-    while (pendingRead) {
-      const { bytesRead } = await pendingRead;
-      if (bytesRead === 0) throw new MapsignError('PDF_TRUNCATED', `${inputPath} became shorter while it was being signed`);
-      const current = buffers[turn]!.subarray(0, bytesRead);
-      const chunkPosition = position;
-      position += bytesRead;
-      await pendingWrite;
-      pendingRead = position < revision.baseSize ? readInto(buffers[1 - turn]!, position) : undefined;
-      documentHash.update(current);
-      fileHash?.update(current);
-      const isHole = bytesRead === CHUNK_BYTES && current.equals(zero);
-      pendingWrite = isHole ? Promise.resolve() : output.write(current, 0, bytesRead, chunkPosition);
-      turn = 1 - turn;
-      onProgress?.(position, totalSize);
-    }
-    await pendingWrite;
+    await copyConsuming(
+      input,
+      output,
+      revision.baseSize,
+      (chunk, end) => {
+        documentHash.update(chunk);
+        fileHash?.update(chunk);
+        onProgress?.(end, totalSize);
+      },
+      isDurable,
+      inputPath,
+    );
 
     const inc = revision.increment;
     const gapStart = revision.reservedStart - revision.baseSize;
@@ -89,7 +157,6 @@ export async function copyAndDigest(
       fileHashUpToGap,
     };
   } catch (error) {
-    await pendingWrite.catch(() => undefined);
     throw fromSystemError(error, inputPath);
   }
 }

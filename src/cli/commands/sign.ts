@@ -21,6 +21,7 @@ interface SignCommandOptions {
   hash: 'sha256' | 'sha384' | 'sha512';
   pss?: boolean;
   force?: boolean;
+  fsync: boolean;
   json?: boolean;
 }
 
@@ -65,6 +66,7 @@ export function registerSign(program: Command): void {
     .addOption(new Option('--hash <alg>', 'digest algorithm').choices(['sha256', 'sha384', 'sha512']).default('sha256'))
     .option('--pss', 'sign with RSA-PSS instead of PKCS#1 v1.5 (RSA keys)')
     .option('-f, --force', 'overwrite the output file if it exists')
+    .option('--no-fsync', 'do not force the output to disk before renaming it (faster, not crash-safe)')
     .option('--json', 'print the result as JSON')
     .action(async (input: string, options: SignCommandOptions) => {
       const password = await readPassword(options);
@@ -81,6 +83,7 @@ export function registerSign(program: Command): void {
         location: options.location,
         contactInfo: options.contact,
         overwrite: options.force === true,
+        durable: options.fsync,
         onProgress: progress.update,
       }).finally(() => progress.finish());
       if (options.json) {

@@ -2,9 +2,9 @@ import { createHash, X509Certificate } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildSignedAttributes, HASH_ALGORITHMS, hashLength } from '../../../src/cms/index.js';
+import { buildSignedAttributes, HASH_ALGORITHMS, getHashLength } from '../../../src/cms/index.js';
 import { isMapsignError } from '../../../src/errors.js';
-import { makeTestPki, type TestPki } from './openssl-pki.js';
+import { makeTestPki, type TestPki } from '../../fixtures/openssl-pki.js';
 
 const OID = {
   contentType: '1.2.840.113549.1.9.3',
@@ -70,7 +70,7 @@ describe('buildSignedAttributes', () => {
     ['sha512', OID.sha512],
   ] as const)('names %s in the ESSCertIDv2 and hashes the certificate with it', (hash, oid) => {
     const leaf = pki.leaves.p384;
-    const der = buildSignedAttributes({ documentDigest: Buffer.alloc(hashLength(hash)), hashAlgorithm: hash, signerCertificate: leaf.certificate });
+    const der = buildSignedAttributes({ documentDigest: Buffer.alloc(getHashLength(hash)), hashAlgorithm: hash, signerCertificate: leaf.certificate });
     const value = attributes(der).find((a) => a.type === OID.signingCertificateV2)?.values[0] as asn1js.Sequence;
     const essCertId = ((value.valueBlock.value[0] as asn1js.Sequence).valueBlock.value[0] as asn1js.Sequence).valueBlock.value;
     const algorithm = new pkijs.AlgorithmIdentifier({ schema: essCertId[0] });
@@ -96,7 +96,7 @@ describe('buildSignedAttributes', () => {
 
   it.each(HASH_ALGORITHMS)('rejects a documentDigest whose length does not fit %s', (hash) => {
     const call = (): Buffer =>
-      buildSignedAttributes({ documentDigest: Buffer.alloc(hashLength(hash) - 1), hashAlgorithm: hash, signerCertificate: pki.leaves.p256.certificate });
+      buildSignedAttributes({ documentDigest: Buffer.alloc(getHashLength(hash) - 1), hashAlgorithm: hash, signerCertificate: pki.leaves.p256.certificate });
     expect(call).toThrowError(expect.objectContaining({ code: 'INTERNAL_ERROR' }));
   });
 

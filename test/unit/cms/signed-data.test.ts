@@ -13,7 +13,7 @@ import {
   type SignatureScheme,
 } from '../../../src/cms/index.js';
 import { isMapsignError } from '../../../src/errors.js';
-import { makeTestPki, opensslVerifiesDetached, type LeafName, type TestPki } from './openssl-pki.js';
+import { makeTestPki, opensslVerifiesDetached, type LeafName, type TestPki } from '../../fixtures/openssl-pki.js';
 
 const OID = {
   data: '1.2.840.113549.1.7.1',
@@ -222,6 +222,13 @@ describe('assembleSignedData', () => {
         expect(isMapsignError(error, 'CMS_MALFORMED')).toBe(true);
       }
     }
+  });
+
+  it('refuses signed attributes whose message-digest does not fit hashAlgorithm', () => {
+    const { signedAttributes, signature } = signDetached('p256', 'ecdsa', 'sha256');
+    const call = (): Buffer =>
+      assembleSignedData({ signedAttributes, signature, hashAlgorithm: 'sha384', scheme: 'ecdsa', certificates: pki.leaves.p256.chain });
+    expect(call).toThrowError(expect.objectContaining({ code: 'INTERNAL_ERROR' }));
   });
 
   it('refuses signed attributes that name another certificate than certificates[0]', () => {

@@ -8,7 +8,7 @@ import * as pkijs from 'pkijs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assembleSignedData, buildSignedAttributes, parseSignedData, verifySignedData } from '../../../src/cms/index.js';
 import { isMapsignError } from '../../../src/errors.js';
-import { makeTestPki, type TestPki } from './openssl-pki.js';
+import { makeTestPki, type TestPki } from '../../fixtures/openssl-pki.js';
 
 const run = promisify(execFile);
 const SIGNING_TIME = '1.2.840.113549.1.9.5';
