@@ -54,10 +54,21 @@ export const ERROR_CODES = {
   CERT_UNTRUSTED: { http: 422, exit: EX_DATAERR, retryable: false, summaryVi: 'Chứng thư số không được tin cậy' },
   REVOCATION_UNAVAILABLE: { http: 503, exit: EX_TEMPFAIL, retryable: true, summaryVi: 'Không kiểm tra được tình trạng thu hồi' },
   TSA_UNAVAILABLE: { http: 503, exit: EX_TEMPFAIL, retryable: true, summaryVi: 'Không kết nối được máy chủ dấu thời gian' },
+  TSA_RESPONSE_INVALID: { http: 503, exit: EX_UNAVAILABLE, retryable: true, summaryVi: 'Máy chủ dấu thời gian trả lời không hợp lệ' },
 
   CMS_MALFORMED: { http: 422, exit: EX_DATAERR, retryable: false, summaryVi: 'Dữ liệu chữ ký CMS không hợp lệ' },
   SIGNATURE_SELF_CHECK_FAILED: { http: 500, exit: EX_SOFTWARE, retryable: false, summaryVi: 'Chữ ký vừa tạo không kiểm tra được' },
   ARCHIVE_NOT_FOUND: { http: 404, exit: EX_NOINPUT, retryable: false, summaryVi: 'Không tìm thấy trong kho lưu trữ' },
+  ARCHIVE_METADATA_INVALID: { http: 400, exit: EX_DATAERR, retryable: false, summaryVi: 'Thông tin mô tả tờ bản đồ không hợp lệ' },
+  ARCHIVE_NOT_SIGNED: { http: 422, exit: EX_DATAERR, retryable: false, summaryVi: 'Tệp không phải PDF đã ký số' },
+  ARCHIVE_DUPLICATE: { http: 409, exit: EX_DATAERR, retryable: false, summaryVi: 'Tệp đã có trong kho lưu trữ' },
+  ARCHIVE_REVISION_CONFLICT: { http: 409, exit: EX_DATAERR, retryable: false, summaryVi: 'Tệp không nối tiếp phiên bản đã lưu của tờ bản đồ' },
+  ARCHIVE_TOO_LARGE: { http: 413, exit: EX_DATAERR, retryable: false, summaryVi: 'Tệp vượt quá dung lượng cho phép' },
+  ARCHIVE_CORRUPT: { http: 500, exit: EX_DATAERR, retryable: false, summaryVi: 'Kho lưu trữ không nhất quán hoặc tệp bị hỏng' },
+  CATALOG_UNAVAILABLE: { http: 503, exit: EX_UNAVAILABLE, retryable: true, summaryVi: 'Không kết nối được cơ sở dữ liệu danh mục' },
+  AUDIT_TAMPERED: { http: 500, exit: EX_DATAERR, retryable: false, summaryVi: 'Nhật ký kiểm tra đã bị sửa, xóa hoặc đảo thứ tự' },
+  DISK_FULL: { http: 503, exit: EX_IOERR, retryable: true, summaryVi: 'Hết dung lượng đĩa' },
+  CERT_WEAK_ALGORITHM: { http: 422, exit: EX_DATAERR, retryable: false, summaryVi: 'Chứng thư số dùng thuật toán hoặc khóa không còn an toàn' },
 } as const satisfies Record<string, ErrorCodeSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

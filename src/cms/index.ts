@@ -105,3 +105,12 @@ export function parseSignedData(der: Buffer): ParseSignedDataResult {
 export function verifySignedData(der: Buffer, documentDigest: Buffer): VerifySignedDataResult {
   return verify.verifySignedData(der, documentDigest);
 }
+
+export {
+  SIGNATURE_TIME_STAMP_OID,
+  buildSignatureTimeStampAttribute,
+  buildTimeStampRequest,
+  readTimeStampResponse,
+  readTimeStampToken,
+} from './timestamp-token.js';
+export type { TimeStampRequestOptions, TimeStampToken } from './timestamp-token.js';

@@ -6,3 +6,6 @@ export { checkSigner } from './check-signer.js';
 export type { CheckSignerResult } from './check-signer.js';
 export type { PreparedDigest, ProgressListener } from './digest.js';
 export type { PreparedRevision } from './prepare-revision.js';
+export { createTsaClient } from './tsa-client.js';
+export type { Timestamper, TsaClientOptions } from './tsa-client.js';
+export type { TimestampPolicy } from './sign.js';

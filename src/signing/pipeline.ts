@@ -13,7 +13,7 @@ import { checkSigner, type CheckSignerResult } from './check-signer.js';
 import { copyAndDigest, type ProgressListener } from './digest.js';
 import { embedSignature } from './embed.js';
 import { prepareRevision } from './prepare-revision.js';
-import { signDigest } from './sign.js';
+import { signDigest, type TimestampPolicy } from './sign.js';
 import { verifyOwnOutput } from './verify-own-output.js';
 
 export interface SignPdfOptions {
@@ -34,8 +34,10 @@ export interface SignPdfOptions {
   onProgress?: ProgressListener;
   /** fsync the output before renaming it (default true); false trades crash safety for speed. */
   durable?: boolean;
-  /** Extra bytes reserved in /Contents beyond the estimate (for a timestamp token, later). */
+  /** Extra bytes reserved in /Contents beyond the estimate. */
   extraReservedBytes?: number;
+  /** Time-stamp the signature (PAdES B-T) with this TSA policy; without it the level is B-B. */
+  timestamp?: TimestampPolicy;
 }
 
 export interface SignPdfResult {
@@ -50,7 +52,11 @@ export interface SignPdfResult {
   sha256: string;
   signer: CheckSignerResult;
   signingTime: string;
-  level: 'B-B';
+  level: 'B-B' | 'B-T';
+  /** Time of the signature time-stamp (B-T), ISO 8601. */
+  timestampTime: string | null;
+  /** Set when a TSA failure lowered the level to B-B, as the policy allowed. */
+  loweredBecause: string | null;
   reservedBytes: number;
   signatureBytes: number;
   /** How many times the reservation had to grow. */
@@ -58,6 +64,8 @@ export interface SignPdfResult {
 }
 
 const MAX_ATTEMPTS = 3;
+/** Room for a signature time-stamp token with its TSA chain. */
+const TIMESTAMP_RESERVE_BYTES = 12_000;
 
 async function assertOutputFree(path: string, overwrite: boolean): Promise<void> {
   if (overwrite) return;
@@ -93,7 +101,7 @@ export async function signPdf(options: SignPdfOptions): Promise<SignPdfResult> {
       certificates: chain,
       signatureBytes: options.keySource.maxSignatureBytes,
       hashAlgorithm,
-      extraBytes: options.extraReservedBytes ?? 0,
+      extraBytes: (options.extraReservedBytes ?? 0) + (options.timestamp ? TIMESTAMP_RESERVE_BYTES : 0),
     }) + 64;
 
   const reader = await PdfReader.open(options.input);
@@ -119,7 +127,7 @@ export async function signPdf(options: SignPdfOptions): Promise<SignPdfResult> {
         throw fromSystemError(error, temp);
       });
       const { prepared, fileHashUpToGap } = await copyAndDigest(input, options.input, output, revision, hashAlgorithm, options.onProgress, isDurable);
-      const cms = await signDigest(Buffer.from(prepared.digest, 'hex'), hashAlgorithm, options.keySource);
+      const { cms, timestampTime, loweredBecause } = await signDigest(Buffer.from(prepared.digest, 'hex'), hashAlgorithm, options.keySource, options.timestamp);
       try {
         const tail = revision.increment.subarray(prepared.reservedEnd - revision.baseSize);
         const { fileSha256 } = await embedSignature(output, prepared, cms, fileHashUpToGap, tail);
@@ -142,7 +150,9 @@ export async function signPdf(options: SignPdfOptions): Promise<SignPdfResult> {
           sha256: fileSha256,
           signer,
           signingTime: signingTime.toISOString(),
-          level: 'B-B',
+          level: timestampTime ? 'B-T' : 'B-B',
+          timestampTime,
+          loweredBecause,
           reservedBytes,
           signatureBytes: cms.length,
           attempts: attempt,

@@ -1,0 +1,153 @@
+// RFC 3161 time-stamp protocol messages: the request, the checked response, and the
+// signature-time-stamp unsigned attribute that makes a CAdES signature B-T (ETSI EN 319 122-1
+// §5.3). Only digests go in; the network call belongs to the caller.
+
+import { createHash } from 'node:crypto';
+import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
+import { MapsignError } from '../errors.js';
+import { getHashOid, findHashAlgorithm, type HashAlgorithm } from './algorithms.js';
+import { readSignedData } from './parse.js';
+import { verifySignedData } from './verify.js';
+
+/** id-aa-signatureTimeStampToken (RFC 3161 appendix A). */
+export const SIGNATURE_TIME_STAMP_OID = '1.2.840.113549.1.9.16.2.14';
+/** id-ct-TSTInfo. */
+export const TST_INFO_OID = '1.2.840.113549.1.9.16.1.4';
+
+export interface TimeStampRequestOptions {
+  /** The hash of the data to be time-stamped (for B-T: of the SignerInfo's signature value). */
+  messageImprint: Buffer;
+  hashAlgorithm: HashAlgorithm;
+  nonce: Buffer;
+  policy?: string;
+}
+
+/**
+ * ```asn
+ * TimeStampReq ::= SEQUENCE {
+ *   version        INTEGER { v1(1) },
+ *   messageImprint MessageImprint,
+ *   reqPolicy      TSAPolicyId OPTIONAL,
+ *   nonce          INTEGER OPTIONAL,
+ *   certReq        BOOLEAN DEFAULT FALSE,
+ *   extensions     [0] IMPLICIT Extensions OPTIONAL }
+ * ```
+ */
+export function buildTimeStampRequest(options: TimeStampRequestOptions): Buffer {
+  const request = new pkijs.TimeStampReq({
+    version: 1,
+    messageImprint: new pkijs.MessageImprint({
+      hashAlgorithm: new pkijs.AlgorithmIdentifier({ algorithmId: getHashOid(options.hashAlgorithm) }),
+      hashedMessage: new asn1js.OctetString({ valueHex: new Uint8Array(options.messageImprint) }),
+    }),
+    // A leading zero byte keeps the INTEGER positive whatever the random bytes are.
+    nonce: new asn1js.Integer({ valueHex: new Uint8Array(Buffer.concat([Buffer.from([0]), options.nonce])) }),
+    certReq: true,
+    ...(options.policy ? { reqPolicy: options.policy } : {}),
+  });
+  return Buffer.from(request.toSchema().toBER(false));
+}
+
+export interface TimeStampToken {
+  /** ContentInfo(SignedData) DER of the token, as embedded in the signature. */
+  token: Buffer;
+  genTime: Date;
+  serialNumber: string;
+  policy: string;
+  hashAlgorithm: HashAlgorithm;
+  messageImprint: Buffer;
+  /** Certificates carried in the token (the TSA's, when certReq was set). */
+  certificates: Buffer[];
+  /** The TSA certificate that signed the token. */
+  signerCertificate: Buffer | null;
+}
+
+function invalid(message: string, cause?: unknown): never {
+  throw new MapsignError('TSA_RESPONSE_INVALID', message, cause === undefined ? {} : { cause });
+}
+
+/** Reads a time-stamp token (ContentInfo of SignedData over TSTInfo) and checks its CMS signature. */
+export function readTimeStampToken(token: Buffer): TimeStampToken {
+  let tstInfo: pkijs.TSTInfo;
+  let eContent: Buffer;
+  try {
+    const contentInfo = pkijs.ContentInfo.fromBER(new Uint8Array(token));
+    const signedData = new pkijs.SignedData({ schema: contentInfo.content });
+    if (signedData.encapContentInfo.eContentType !== TST_INFO_OID || !signedData.encapContentInfo.eContent) {
+      invalid('the token does not carry a TSTInfo');
+    }
+    eContent = Buffer.from(signedData.encapContentInfo.eContent.getValue());
+    tstInfo = pkijs.TSTInfo.fromBER(new Uint8Array(eContent));
+  } catch (error) {
+    if (error instanceof MapsignError) throw error;
+    invalid('the time-stamp token cannot be read', error);
+  }
+  const parsed = readSignedData(token);
+  const hashAlgorithm = findHashAlgorithm(parsed.digestAlgorithmOid);
+  if (!hashAlgorithm) invalid(`the token uses unsupported digest ${parsed.digestAlgorithmOid}`);
+  const check = verifySignedData(token, createHash(hashAlgorithm).update(eContent).digest());
+  if (!check.ok) invalid(`the time-stamp token's signature does not verify: ${check.reason ?? ''}`);
+  const imprintHash = findHashAlgorithm(tstInfo.messageImprint.hashAlgorithm.algorithmId);
+  if (!imprintHash) invalid(`the token's imprint uses unsupported hash ${tstInfo.messageImprint.hashAlgorithm.algorithmId}`);
+  return {
+    token,
+    genTime: tstInfo.genTime,
+    serialNumber: Buffer.from(tstInfo.serialNumber.valueBlock.valueHexView).toString('hex'),
+    policy: tstInfo.policy,
+    hashAlgorithm: imprintHash,
+    messageImprint: Buffer.from(tstInfo.messageImprint.hashedMessage.valueBlock.valueHexView),
+    certificates: parsed.certificates,
+    signerCertificate: parsed.signerCertificate,
+  };
+}
+
+/**
+ * Checks a TimeStampResp (RFC 3161 §2.4.2): status granted, then the token's signature, imprint
+ * and nonce against the request.
+ */
+export function readTimeStampResponse(response: Buffer, expected: TimeStampRequestOptions): TimeStampToken {
+  let parsed: pkijs.TimeStampResp;
+  try {
+    parsed = pkijs.TimeStampResp.fromBER(new Uint8Array(response));
+  } catch (error) {
+    invalid('the TSA answered something that is not a TimeStampResp', error);
+  }
+  const status = parsed.status.status;
+  if (status !== 0 && status !== 1) {
+    const text = parsed.status.statusStrings?.map((s) => s.valueBlock.value).join('; ') ?? '';
+    invalid(`the TSA refused the request (status ${status}${text ? `: ${text}` : ''})`);
+  }
+  if (!parsed.timeStampToken) invalid('the TSA granted the request but sent no token');
+  const token = Buffer.from(parsed.timeStampToken.toSchema().toBER(false));
+  const result = readTimeStampToken(token);
+  if (result.hashAlgorithm !== expected.hashAlgorithm || !result.messageImprint.equals(expected.messageImprint)) {
+    invalid('the token time-stamps another hash than the one requested');
+  }
+  const tstInfo = pkijs.TSTInfo.fromBER(
+    new Uint8Array(new pkijs.SignedData({ schema: pkijs.ContentInfo.fromBER(new Uint8Array(token)).content }).encapContentInfo.eContent!.getValue()),
+  );
+  const nonce = tstInfo.nonce ? Buffer.from(tstInfo.nonce.valueBlock.valueHexView) : null;
+  const stripped = (b: Buffer): Buffer => {
+    let i = 0;
+    while (i < b.length - 1 && b[i] === 0) i++;
+    return b.subarray(i);
+  };
+  if (!nonce || !stripped(nonce).equals(stripped(expected.nonce))) invalid('the token does not echo the request nonce');
+  return result;
+}
+
+/**
+ * ```asn
+ * Attribute ::= SEQUENCE { attrType OBJECT IDENTIFIER, attrValues SET OF AttributeValue }
+ * SignatureTimeStampToken ::= TimeStampToken
+ * ```
+ */
+export function buildSignatureTimeStampAttribute(token: Buffer): Buffer {
+  const value = asn1js.fromBER(new Uint8Array(token));
+  if (value.offset === -1) invalid('the time-stamp token is not DER');
+  const attribute = new asn1js.Sequence({
+    value: [new asn1js.ObjectIdentifier({ value: SIGNATURE_TIME_STAMP_OID }), new asn1js.Set({ value: [value.result] })],
+  });
+  return Buffer.from(attribute.toBER(false));
+}
