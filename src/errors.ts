@@ -69,6 +69,21 @@ export const ERROR_CODES = {
   AUDIT_TAMPERED: { http: 500, exit: EX_DATAERR, retryable: false, summaryVi: 'Nhật ký kiểm tra đã bị sửa, xóa hoặc đảo thứ tự' },
   DISK_FULL: { http: 503, exit: EX_IOERR, retryable: true, summaryVi: 'Hết dung lượng đĩa' },
   CERT_WEAK_ALGORITHM: { http: 422, exit: EX_DATAERR, retryable: false, summaryVi: 'Chứng thư số dùng thuật toán hoặc khóa không còn an toàn' },
+  SIGNATURE_INVALID: { http: 422, exit: EX_DATAERR, retryable: false, summaryVi: 'Chữ ký số không hợp lệ hoặc tài liệu đã bị sửa đổi sau khi ký' },
+  SIGNATURE_INDETERMINATE: { http: 422, exit: EX_DATAERR, retryable: false, summaryVi: 'Chưa đủ căn cứ để xác nhận chữ ký số hợp lệ' },
+  SIGNATURE_NOT_FOUND: { http: 422, exit: EX_DATAERR, retryable: false, summaryVi: 'Tệp không có chữ ký số' },
+  SIGNATURE_BYTE_RANGE_INVALID: { http: 422, exit: EX_DATAERR, retryable: false, summaryVi: 'Vùng dữ liệu được ký (/ByteRange) không hợp lệ' },
+  SIGNATURE_FORMAT_INVALID: { http: 422, exit: EX_DATAERR, retryable: false, summaryVi: 'Chữ ký không đúng định dạng' },
+  SIGNATURE_UNSUPPORTED: { http: 422, exit: EX_DATAERR, retryable: false, summaryVi: 'Định dạng chữ ký chưa được hỗ trợ' },
+  SIGNATURE_DIGEST_MISMATCH: { http: 422, exit: EX_DATAERR, retryable: false, summaryVi: 'Nội dung đã bị thay đổi sau khi ký' },
+  SIGNATURE_CRYPTO_FAILED: { http: 422, exit: EX_DATAERR, retryable: false, summaryVi: 'Chữ ký không khớp với chứng thư số của người ký' },
+  SIGNATURE_SIGNER_MISMATCH: { http: 422, exit: EX_DATAERR, retryable: false, summaryVi: 'Chứng thư số ghi trong chữ ký không phải chứng thư đã ký' },
+  SIGNATURE_WEAK_ALGORITHM: { http: 422, exit: EX_DATAERR, retryable: false, summaryVi: 'Chữ ký dùng thuật toán băm không còn an toàn (SHA-1)' },
+  SIGNATURE_DISALLOWED_CHANGES: { http: 422, exit: EX_DATAERR, retryable: false, summaryVi: 'Tài liệu bị sửa đổi không được phép sau khi ký' },
+  TIMESTAMP_INVALID: { http: 422, exit: EX_DATAERR, retryable: false, summaryVi: 'Dấu thời gian không hợp lệ' },
+  TRUST_NOT_CHECKED: { http: 422, exit: EX_DATAERR, retryable: false, summaryVi: 'Chưa kiểm tra chứng thư số với danh sách tổ chức chứng thực tin cậy' },
+  PDF_REVISION_HIDDEN: { http: 422, exit: EX_DATAERR, retryable: false, summaryVi: 'Tệp có phiên bản bị che giấu khỏi lịch sử sửa đổi' },
+  PDF_UNEXPLAINED_DATA: { http: 422, exit: EX_DATAERR, retryable: false, summaryVi: 'Có dữ liệu lạ nối thêm sau phiên bản cuối của tệp' },
 } as const satisfies Record<string, ErrorCodeSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

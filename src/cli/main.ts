@@ -3,6 +3,8 @@
 // the code table in src/errors.ts.
 
 import { Command, CommanderError } from 'commander';
+import { registerCerts } from './commands/certs.js';
+import { registerDevPki } from './commands/dev-pki.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerSign } from './commands/sign.js';
 import { reportError } from './output.js';
@@ -16,6 +18,8 @@ export function buildProgram(): Command {
     .exitOverride();
   registerSign(program);
   registerInspect(program);
+  registerCerts(program);
+  registerDevPki(program);
   return program;
 }
 

@@ -110,6 +110,7 @@ export {
   SIGNATURE_TIME_STAMP_OID,
   buildSignatureTimeStampAttribute,
   buildTimeStampRequest,
+  readSignatureTimeStampTokens,
   readTimeStampResponse,
   readTimeStampToken,
 } from './timestamp-token.js';

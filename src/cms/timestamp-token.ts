@@ -151,3 +151,18 @@ export function buildSignatureTimeStampAttribute(token: Buffer): Buffer {
   });
   return Buffer.from(attribute.toBER(false));
 }
+
+/** The signature time-stamp tokens in the unsigned attributes of a CMS signature (B-T and above). */
+export function readSignatureTimeStampTokens(cms: Buffer): Buffer[] {
+  let signedData: pkijs.SignedData;
+  try {
+    const parsed = asn1js.fromBER(new Uint8Array(cms));
+    signedData = new pkijs.SignedData({ schema: new pkijs.ContentInfo({ schema: parsed.result }).content });
+  } catch (error) {
+    throw new MapsignError('CMS_MALFORMED', 'the signature is not a CMS SignedData', { cause: error });
+  }
+  const attributes = signedData.signerInfos[0]?.unsignedAttrs?.attributes ?? [];
+  return attributes
+    .filter((attribute) => attribute.type === SIGNATURE_TIME_STAMP_OID)
+    .flatMap((attribute) => attribute.values.map((value) => Buffer.from(value.toBER(false))));
+}

@@ -16,3 +16,5 @@ export type { SignatureDictionary, SignatureDictionaryOptions } from './placehol
 export { serializeObject } from './serialize.js';
 export { inspectPdf } from './inspect.js';
 export type { InspectResult, InspectRevision, InspectSignature } from './inspect.js';
+export { planDss } from './dss.js';
+export type { DssContent } from './dss.js';

@@ -45,7 +45,7 @@ interface Slot {
  * `consume`. Slot k carries chunks k, k+SLOTS, k+2·SLOTS…, so the order never depends on which
  * write finishes first. All-zero chunks are not written: they stay holes in the new file.
  */
-async function copyConsuming(
+export async function copyConsuming(
   input: FileHandle,
   output: FileHandle,
   length: number,

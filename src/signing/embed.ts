@@ -10,6 +10,8 @@ import type { PreparedDigest } from './digest.js';
 export interface EmbedResult {
   /** SHA-256 of the whole signed file, hex. */
   fileSha256: string;
+  /** The same SHA-256, not finished: later increments (DSS, document time-stamp) continue it. */
+  runningFileHash: Hash;
 }
 
 export async function embedSignature(
@@ -31,5 +33,6 @@ export async function embedSignature(
   fileHashUpToGap.update(hex);
   fileHashUpToGap.update('>');
   fileHashUpToGap.update(tail);
-  return { fileSha256: fileHashUpToGap.digest('hex') };
+  const runningFileHash = fileHashUpToGap.copy();
+  return { fileSha256: fileHashUpToGap.digest('hex'), runningFileHash };
 }

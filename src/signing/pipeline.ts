@@ -9,7 +9,7 @@ import { MapsignError, PlaceholderTooSmallError, fromSystemError } from '../erro
 import { estimateSignedDataSize, type HashAlgorithm } from '../cms/index.js';
 import { PdfReader } from '../pdf/index.js';
 import type { KeySource } from '../pki/index.js';
-import { checkSigner, type CheckSignerResult } from './check-signer.js';
+import { checkSigner, type CheckSignerOptions, type CheckSignerResult } from './check-signer.js';
 import { copyAndDigest, type ProgressListener } from './digest.js';
 import { embedSignature } from './embed.js';
 import { prepareRevision } from './prepare-revision.js';
@@ -38,6 +38,10 @@ export interface SignPdfOptions {
   extraReservedBytes?: number;
   /** Time-stamp the signature (PAdES B-T) with this TSA policy; without it the level is B-B. */
   timestamp?: TimestampPolicy;
+  /** Validate the signer's path against these roots before signing; without it only validity and key usage are checked. */
+  trust?: CheckSignerOptions['trust'];
+  /** With `trust`: the revocation policy, 'hard-fail' by default. */
+  revocation?: CheckSignerOptions['revocation'];
 }
 
 export interface SignPdfResult {
@@ -93,7 +97,7 @@ export async function signPdf(options: SignPdfOptions): Promise<SignPdfResult> {
   const signingTime = options.signingTime ?? new Date();
   const isDurable = options.durable ?? true;
   const chain = options.keySource.certificateChain();
-  const signer = checkSigner(chain, signingTime);
+  const signer = await checkSigner(chain, signingTime, { trust: options.trust, revocation: options.revocation });
   await assertOutputFree(options.output, options.overwrite ?? false);
 
   let reservedBytes =

@@ -12,6 +12,8 @@ import {
 } from '../pdf/index.js';
 
 export interface PrepareRevisionOptions extends SignatureFieldOptions {
+  /** A CAdES signature (default) or an RFC 3161 document time-stamp (PAdES B-LTA). */
+  kind?: 'signature' | 'document-timestamp';
   reservedBytes: number;
   signingTime: Date;
   reason?: string;
@@ -35,16 +37,17 @@ export interface PreparedRevision {
   signatureObjectNumber: number;
 }
 
-async function endsWithEol(reader: PdfReader): Promise<boolean> {
+export async function endsWithEol(reader: PdfReader): Promise<boolean> {
   const last = await reader.source.read(reader.size - 1, 1);
   return last[0] === 0x0a || last[0] === 0x0d;
 }
 
 export async function prepareRevision(reader: PdfReader, options: PrepareRevisionOptions): Promise<PreparedRevision> {
   const plan = await planSignatureField(reader, options);
+  const isTimestamp = options.kind === 'document-timestamp';
   const signatureDictionary = buildSignatureDictionary({
-    type: 'Sig',
-    subFilter: 'ETSI.CAdES.detached',
+    type: isTimestamp ? 'DocTimeStamp' : 'Sig',
+    subFilter: isTimestamp ? 'ETSI.RFC3161' : 'ETSI.CAdES.detached',
     reservedBytes: options.reservedBytes,
     signingTime: options.signingTime,
     reason: options.reason,

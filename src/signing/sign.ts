@@ -20,6 +20,8 @@ export interface SignDigestResult {
   timestampTime: string | null;
   /** Why the level was lowered to B-B, when the policy allowed it. */
   loweredBecause: string | null;
+  /** Certificates the TSA put in its token (its own first), for the B-LT validation data. */
+  tsaCertificates: Buffer[];
 }
 
 export async function signDigest(
@@ -35,11 +37,13 @@ export async function signDigest(
   const unsignedAttributes: Buffer[] = [];
   let timestampTime: string | null = null;
   let loweredBecause: string | null = null;
+  let tsaCertificates: Buffer[] = [];
   if (timestampPolicy) {
     try {
-      const token = await timestampPolicy.timestamper(signature, hashAlgorithm);
+      const token = await timestampPolicy.timestamper(createHash(hashAlgorithm).update(signature).digest(), hashAlgorithm);
       unsignedAttributes.push(buildSignatureTimeStampAttribute(token.token));
       timestampTime = token.genTime.toISOString();
+      tsaCertificates = token.certificates;
     } catch (error) {
       const isTsaFailure = isMapsignError(error, 'TSA_UNAVAILABLE') || isMapsignError(error, 'TSA_RESPONSE_INVALID');
       if (!isTsaFailure || timestampPolicy.onUnavailable === 'fail') throw error;
@@ -47,5 +51,5 @@ export async function signDigest(
     }
   }
   const cms = assembleSignedData({ signedAttributes, signature, hashAlgorithm, scheme: keySource.scheme, certificates, unsignedAttributes });
-  return { cms, timestampTime, loweredBecause };
+  return { cms, timestampTime, loweredBecause, tsaCertificates };
 }

@@ -1,7 +1,7 @@
 // RFC 3161 §3.4 time-stamp protocol over HTTP: POST application/timestamp-query, read
 // application/timestamp-reply, with a timeout and a size limit. The token is checked by cms/.
 
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { MapsignError } from '../errors.js';
 import { buildTimeStampRequest, readTimeStampResponse, type HashAlgorithm, type TimeStampToken } from '../cms/index.js';
 
@@ -15,8 +15,8 @@ export interface TsaClientOptions {
   policy?: string;
 }
 
-/** Something that time-stamps a hash: the HTTP client, or a fake in tests. */
-export type Timestamper = (data: Buffer, hashAlgorithm: HashAlgorithm) => Promise<TimeStampToken>;
+/** Something that time-stamps a hash (the message imprint): the HTTP client, or a fake in tests. */
+export type Timestamper = (messageImprint: Buffer, hashAlgorithm: HashAlgorithm) => Promise<TimeStampToken>;
 
 async function readLimited(response: Response, limit: number, url: string): Promise<Buffer> {
   const declared = Number(response.headers.get('content-length') ?? '0');
@@ -46,9 +46,9 @@ export function createTsaClient(options: TsaClientOptions): Timestamper {
   }
   const timeoutMs = options.timeoutMs ?? 10_000;
   const limit = options.maxResponseBytes ?? 256 * 1024;
-  return async (data, hashAlgorithm) => {
+  return async (messageImprint, hashAlgorithm) => {
     const request = {
-      messageImprint: createHash(hashAlgorithm).update(data).digest(),
+      messageImprint,
       hashAlgorithm,
       nonce: randomBytes(16),
       ...(options.policy ? { policy: options.policy } : {}),

@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
 import { MapsignError, fromSystemError } from '../../errors.js';
-import { openPkcs12KeySource } from '../../pki/index.js';
+import { openPkcs12KeySource, readTrustConfig, REVOCATION_POLICIES, type RevocationPolicy } from '../../pki/index.js';
 import { signPdf } from '../../signing/index.js';
 import { createProgressBar, formatBytes } from '../output.js';
 
@@ -23,6 +23,8 @@ interface SignCommandOptions {
   force?: boolean;
   fsync: boolean;
   json?: boolean;
+  trust?: string;
+  revocation?: RevocationPolicy;
 }
 
 async function readPassword(options: SignCommandOptions): Promise<string> {
@@ -68,9 +70,12 @@ export function registerSign(program: Command): void {
     .option('-f, --force', 'overwrite the output file if it exists')
     .option('--no-fsync', 'do not force the output to disk before renaming it (faster, not crash-safe)')
     .option('--json', 'print the result as JSON')
+    .option('--trust <dir>', 'validate the signer against the roots in this folder or PEM bundle, and check revocation (default: $TRUST_DIR)')
+    .addOption(new Option('--revocation <policy>', 'with --trust: refuse when revocation cannot be checked (hard-fail, default), tolerate it (soft-fail), or skip it (off)').choices([...REVOCATION_POLICIES]))
     .action(async (input: string, options: SignCommandOptions) => {
       const password = await readPassword(options);
       const keySource = await openPkcs12KeySource({ path: options.p12, password, scheme: options.pss ? 'rsa-pss' : undefined });
+      const trustConfig = readTrustConfig(process.env, { trust: options.trust });
       const progress = createProgressBar('signing');
       const result = await signPdf({
         input,
@@ -85,7 +90,10 @@ export function registerSign(program: Command): void {
         overwrite: options.force === true,
         durable: options.fsync,
         onProgress: progress.update,
+        trust: trustConfig ?? undefined,
+        revocation: options.revocation ? { policy: options.revocation } : undefined,
       }).finally(() => progress.finish());
+      for (const warning of result.signer.trust?.warnings ?? []) process.stderr.write(`mapsign: warning: ${warning}\n`);
       if (options.json) {
         process.stdout.write(`${JSON.stringify({ ok: true, ...result }, null, 2)}\n`);
         return;
