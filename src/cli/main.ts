@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerCerts } from './commands/certs.js';
 import { registerDevPki } from './commands/dev-pki.js';
+import { registerExtend } from './commands/extend.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerSign } from './commands/sign.js';
 import { reportError } from './output.js';
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerInspect(program);
   registerCerts(program);
   registerDevPki(program);
+  registerExtend(program);
   return program;
 }
 

@@ -23,6 +23,14 @@ export interface TimeStampRequestOptions {
   policy?: string;
 }
 
+/** Minimal DER INTEGER content for an unsigned value: no redundant leading zeros, one added when the top bit is set. */
+function toPositiveIntegerBytes(value: Buffer): Buffer {
+  let start = 0;
+  while (start < value.length - 1 && value[start] === 0) start++;
+  const trimmed = value.subarray(start);
+  return (trimmed[0] ?? 0) >= 0x80 ? Buffer.concat([Buffer.from([0]), trimmed]) : trimmed;
+}
+
 /**
  * ```asn
  * TimeStampReq ::= SEQUENCE {
@@ -41,8 +49,7 @@ export function buildTimeStampRequest(options: TimeStampRequestOptions): Buffer 
       hashAlgorithm: new pkijs.AlgorithmIdentifier({ algorithmId: getHashOid(options.hashAlgorithm) }),
       hashedMessage: new asn1js.OctetString({ valueHex: new Uint8Array(options.messageImprint) }),
     }),
-    // A leading zero byte keeps the INTEGER positive whatever the random bytes are.
-    nonce: new asn1js.Integer({ valueHex: new Uint8Array(Buffer.concat([Buffer.from([0]), options.nonce])) }),
+    nonce: new asn1js.Integer({ valueHex: new Uint8Array(toPositiveIntegerBytes(options.nonce)) }),
     certReq: true,
     ...(options.policy ? { reqPolicy: options.policy } : {}),
   });

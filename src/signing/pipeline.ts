@@ -8,13 +8,18 @@ import { basename, dirname, join } from 'node:path';
 import { MapsignError, PlaceholderTooSmallError, fromSystemError } from '../errors.js';
 import { estimateSignedDataSize, type HashAlgorithm } from '../cms/index.js';
 import { PdfReader } from '../pdf/index.js';
-import type { KeySource } from '../pki/index.js';
+import { createRevocationChecker, type KeySource } from '../pki/index.js';
 import { checkSigner, type CheckSignerOptions, type CheckSignerResult } from './check-signer.js';
 import { copyAndDigest, type ProgressListener } from './digest.js';
 import { embedSignature } from './embed.js';
 import { prepareRevision } from './prepare-revision.js';
 import { signDigest, type TimestampPolicy } from './sign.js';
 import { verifyOwnOutput } from './verify-own-output.js';
+import { chainFromPool } from './extend.js';
+import { appendDocumentTimestamp, appendDss, collectValidationData, type OutputState } from './ltv.js';
+import { assertOutputFree, fsyncDirectory } from './output-file.js';
+
+export type PadesLevel = 'B-B' | 'B-T' | 'B-LT' | 'B-LTA';
 
 export interface SignPdfOptions {
   input: string;
@@ -36,8 +41,14 @@ export interface SignPdfOptions {
   durable?: boolean;
   /** Extra bytes reserved in /Contents beyond the estimate. */
   extraReservedBytes?: number;
-  /** Time-stamp the signature (PAdES B-T) with this TSA policy; without it the level is B-B. */
+  /** Time-stamp the signature with this TSA policy; required for B-T and above. */
   timestamp?: TimestampPolicy;
+  /**
+   * PAdES level (ETSI EN 319 142-1 §6): B-B (default, or B-T when `timestamp` is given); B-T adds a
+   * signature time-stamp; B-LT a /DSS with the validation data of the signer's and the TSA's
+   * chains; B-LTA a document time-stamp over that.
+   */
+  level?: PadesLevel;
   /** Validate the signer's path against these roots before signing; without it only validity and key usage are checked. */
   trust?: CheckSignerOptions['trust'];
   /** With `trust`: the revocation policy, 'hard-fail' by default. */
@@ -56,9 +67,11 @@ export interface SignPdfResult {
   sha256: string;
   signer: CheckSignerResult;
   signingTime: string;
-  level: 'B-B' | 'B-T';
+  level: PadesLevel;
   /** Time of the signature time-stamp (B-T), ISO 8601. */
   timestampTime: string | null;
+  /** Time of the document time-stamp (B-LTA), ISO 8601. */
+  documentTimestampTime: string | null;
   /** Set when a TSA failure lowered the level to B-B, as the policy allowed. */
   loweredBecause: string | null;
   reservedBytes: number;
@@ -71,33 +84,20 @@ const MAX_ATTEMPTS = 3;
 /** Room for a signature time-stamp token with its TSA chain. */
 const TIMESTAMP_RESERVE_BYTES = 12_000;
 
-async function assertOutputFree(path: string, overwrite: boolean): Promise<void> {
-  if (overwrite) return;
-  try {
-    const handle = await open(path, 'r');
-    await handle.close();
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw fromSystemError(error, path);
-  }
-  throw new MapsignError('OUTPUT_EXISTS', `${path} exists; choose another output or allow overwriting`, { details: { path } });
-}
-
-async function fsyncDirectory(path: string): Promise<void> {
-  try {
-    const handle = await open(path, 'r');
-    await handle.sync().finally(() => handle.close());
-  } catch {
-    // Directory fsync is best effort: not every file system supports it.
-  }
-}
-
 export async function signPdf(options: SignPdfOptions): Promise<SignPdfResult> {
   const hashAlgorithm = options.hashAlgorithm ?? 'sha256';
   const signingTime = options.signingTime ?? new Date();
   const isDurable = options.durable ?? true;
   const chain = options.keySource.certificateChain();
-  const signer = await checkSigner(chain, signingTime, { trust: options.trust, revocation: options.revocation });
+  const requestedLevel = options.level ?? (options.timestamp ? 'B-T' : 'B-B');
+  if (requestedLevel !== 'B-B' && !options.timestamp) {
+    throw new MapsignError('USAGE_INVALID', `PAdES ${requestedLevel} needs a time-stamping authority (a TSA URL)`);
+  }
+  const isLongTerm = requestedLevel === 'B-LT' || requestedLevel === 'B-LTA';
+  // One checker for the pre-sign check and the /DSS, so the evidence is fetched once.
+  const checker = options.revocation?.checker ?? (isLongTerm ? createRevocationChecker() : undefined);
+  const revocation = checker ? { ...options.revocation, checker } : options.revocation;
+  const signer = await checkSigner(chain, signingTime, { trust: options.trust, revocation });
   await assertOutputFree(options.output, options.overwrite ?? false);
 
   let reservedBytes =
@@ -131,14 +131,36 @@ export async function signPdf(options: SignPdfOptions): Promise<SignPdfResult> {
         throw fromSystemError(error, temp);
       });
       const { prepared, fileHashUpToGap } = await copyAndDigest(input, options.input, output, revision, hashAlgorithm, options.onProgress, isDurable);
-      const { cms, timestampTime, loweredBecause } = await signDigest(Buffer.from(prepared.digest, 'hex'), hashAlgorithm, options.keySource, options.timestamp);
+      const { cms, timestampTime, loweredBecause, tsaCertificates } = await signDigest(Buffer.from(prepared.digest, 'hex'), hashAlgorithm, options.keySource, options.timestamp);
       try {
         const tail = revision.increment.subarray(prepared.reservedEnd - revision.baseSize);
-        const { fileSha256 } = await embedSignature(output, prepared, cms, fileHashUpToGap, tail);
+        const embedded = await embedSignature(output, prepared, cms, fileHashUpToGap, tail);
         if (isDurable) await output.sync();
         await output.close();
         output = undefined;
         await verifyOwnOutput(temp, prepared, cms, revision.signatureObjectNumber);
+        let level: PadesLevel = timestampTime ? 'B-T' : 'B-B';
+        let size = prepared.totalSize;
+        let sha256 = embedded.fileSha256;
+        let documentTimestampTime: string | null = null;
+        if (isLongTerm && timestampTime && checker) {
+          const state: OutputState = { path: temp, handle: await open(temp, 'r+'), size, runningHash: embedded.runningFileHash };
+          try {
+            const tsaChain = tsaCertificates[0] ? chainFromPool(tsaCertificates[0], tsaCertificates) : [];
+            const content = await collectValidationData([chain, tsaChain], { checker, policy: options.revocation?.policy });
+            await appendDss(state, content);
+            level = 'B-LT';
+            if (requestedLevel === 'B-LTA') {
+              documentTimestampTime = (await appendDocumentTimestamp(state, options.timestamp!.timestamper)).time;
+              level = 'B-LTA';
+            }
+            if (isDurable) await state.handle.sync();
+          } finally {
+            await state.handle.close();
+          }
+          size = state.size;
+          sha256 = state.runningHash.digest('hex');
+        }
         await rename(temp, options.output).catch((error: unknown) => {
           throw fromSystemError(error, options.output);
         });
@@ -150,12 +172,13 @@ export async function signPdf(options: SignPdfOptions): Promise<SignPdfResult> {
           pageNumber: revision.pageNumber,
           hashAlgorithm,
           byteRange: prepared.byteRange,
-          size: prepared.totalSize,
-          sha256: fileSha256,
+          size,
+          sha256,
           signer,
           signingTime: signingTime.toISOString(),
-          level: timestampTime ? 'B-T' : 'B-B',
+          level,
           timestampTime,
+          documentTimestampTime,
           loweredBecause,
           reservedBytes,
           signatureBytes: cms.length,

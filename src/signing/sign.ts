@@ -43,7 +43,10 @@ export async function signDigest(
       const token = await timestampPolicy.timestamper(createHash(hashAlgorithm).update(signature).digest(), hashAlgorithm);
       unsignedAttributes.push(buildSignatureTimeStampAttribute(token.token));
       timestampTime = token.genTime.toISOString();
-      tsaCertificates = token.certificates;
+      // The TSA's own certificate first, so its chain can be ordered from it.
+      tsaCertificates = token.signerCertificate
+        ? [token.signerCertificate, ...token.certificates.filter((c) => !c.equals(token.signerCertificate!))]
+        : token.certificates;
     } catch (error) {
       const isTsaFailure = isMapsignError(error, 'TSA_UNAVAILABLE') || isMapsignError(error, 'TSA_RESPONSE_INVALID');
       if (!isTsaFailure || timestampPolicy.onUnavailable === 'fail') throw error;

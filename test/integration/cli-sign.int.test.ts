@@ -5,37 +5,16 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeEncrypted, makePdf } from '../fixtures/make-pdf.js';
 import { samplePki } from '../fixtures/make-pki.js';
+import { REPO_ROOT as root, mapsign } from '../support/cli.js';
 import { pdfsig } from '../support/verifiers.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const pki = samplePki();
 let dir: string;
 let sheet: string;
-
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function mapsign(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)('node', ['--import', 'tsx', join(root, 'src/cli/main.ts'), ...args], {
-      cwd: root,
-      env: { ...process.env, ...env },
-      encoding: 'utf8',
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 const password = { P12_PASSWORD: pki.password };
 

@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
 import { MapsignError, fromSystemError } from '../../errors.js';
 import { openPkcs12KeySource, readTrustConfig, REVOCATION_POLICIES, type RevocationPolicy } from '../../pki/index.js';
-import { signPdf } from '../../signing/index.js';
+import { createTsaClient, signPdf, type PadesLevel } from '../../signing/index.js';
 import { createProgressBar, formatBytes } from '../output.js';
 
 interface SignCommandOptions {
@@ -25,6 +25,9 @@ interface SignCommandOptions {
   json?: boolean;
   trust?: string;
   revocation?: RevocationPolicy;
+  level?: PadesLevel;
+  tsa?: string;
+  onTsaFailure: 'fail' | 'lower';
 }
 
 async function readPassword(options: SignCommandOptions): Promise<string> {
@@ -72,7 +75,11 @@ export function registerSign(program: Command): void {
     .option('--json', 'print the result as JSON')
     .option('--trust <dir>', 'validate the signer against the roots in this folder or PEM bundle, and check revocation (default: $TRUST_DIR)')
     .addOption(new Option('--revocation <policy>', 'with --trust: refuse when revocation cannot be checked (hard-fail, default), tolerate it (soft-fail), or skip it (off)').choices([...REVOCATION_POLICIES]))
+    .addOption(new Option('--level <level>', 'PAdES level (default: B-B, or B-T with --tsa)').choices(['B-B', 'B-T', 'B-LT', 'B-LTA']))
+    .option('--tsa <url>', 'RFC 3161 time-stamping authority for B-T and above (default: $TSA_URL)')
+    .addOption(new Option('--on-tsa-failure <policy>', 'when the TSA cannot be reached: fail, or sign at B-B and say so').choices(['fail', 'lower']).default('fail'))
     .action(async (input: string, options: SignCommandOptions) => {
+      const tsaUrl = options.tsa ?? process.env['TSA_URL'];
       const password = await readPassword(options);
       const keySource = await openPkcs12KeySource({ path: options.p12, password, scheme: options.pss ? 'rsa-pss' : undefined });
       const trustConfig = readTrustConfig(process.env, { trust: options.trust });
@@ -92,8 +99,11 @@ export function registerSign(program: Command): void {
         onProgress: progress.update,
         trust: trustConfig ?? undefined,
         revocation: options.revocation ? { policy: options.revocation } : undefined,
+        level: options.level,
+        timestamp: tsaUrl ? { timestamper: createTsaClient({ url: tsaUrl }), onUnavailable: options.onTsaFailure } : undefined,
       }).finally(() => progress.finish());
       for (const warning of result.signer.trust?.warnings ?? []) process.stderr.write(`mapsign: warning: ${warning}\n`);
+      if (result.loweredBecause) process.stderr.write(`mapsign: warning: signed at PAdES B-B only: ${result.loweredBecause}\n`);
       if (options.json) {
         process.stdout.write(`${JSON.stringify({ ok: true, ...result }, null, 2)}\n`);
         return;
@@ -104,7 +114,7 @@ export function registerSign(program: Command): void {
           `  field     ${result.fieldName} (page ${result.pageNumber})`,
           `  signer    ${result.signer.subject}`,
           `  issuer    ${result.signer.issuer}`,
-          `  level     PAdES ${result.level}, ${result.hashAlgorithm}`,
+          `  level     PAdES ${result.level}, ${result.hashAlgorithm}${result.timestampTime ? `, time-stamped ${result.timestampTime}` : ''}`,
           `  size      ${formatBytes(result.size)}`,
           `  sha256    ${result.sha256}`,
         ].join('\n') + '\n',
