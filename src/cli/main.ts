@@ -8,6 +8,7 @@ import { registerDevPki } from './commands/dev-pki.js';
 import { registerExtend } from './commands/extend.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerSign } from './commands/sign.js';
+import { registerVerify } from './commands/verify.js';
 import { reportError } from './output.js';
 
 export function buildProgram(): Command {
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerCerts(program);
   registerDevPki(program);
   registerExtend(program);
+  registerVerify(program);
   return program;
 }
 

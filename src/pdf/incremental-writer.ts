@@ -5,6 +5,7 @@
 
 import { MapsignError } from '../errors.js';
 import { PdfDict, PdfName, PdfNewStream, PdfRef, type PdfObject } from './objects.js';
+import type { PdfReader } from './pdf-reader.js';
 import { serializeObject } from './serialize.js';
 
 export interface IncrementObject {
@@ -138,4 +139,18 @@ export function buildIncrement(options: BuildIncrementOptions): Increment {
   }
   push(`startxref\n${absolute(xrefOffset)}\n%%EOF\n`);
   return { bytes: Buffer.concat(chunks, length), objectOffsets, bodyOffsets, size, xrefOffset };
+}
+
+/** An increment after the file `reader` has open, with /Prev, /Size and the cross-reference kind taken from it. */
+export async function buildIncrementFor(reader: PdfReader, objects: IncrementObject[]): Promise<Increment> {
+  const last = await reader.source.read(reader.size - 1, 1);
+  return buildIncrement({
+    baseSize: reader.size,
+    baseEndsWithEol: last[0] === 0x0a || last[0] === 0x0d,
+    prevStartxref: reader.startxref,
+    xrefKind: reader.lastXrefKind,
+    baseTrailer: reader.trailer,
+    baseObjectCount: reader.nextObjectNumber,
+    objects,
+  });
 }

@@ -7,7 +7,7 @@ export { DEFAULT_LIMITS } from './xref.js';
 export type { ReaderLimits, XrefSection } from './xref.js';
 export { PdfDict, PdfName, PdfNewStream, PdfRef, PdfStream, PdfString, dict, name } from './objects.js';
 export type { PdfObject } from './objects.js';
-export { buildIncrement } from './incremental-writer.js';
+export { buildIncrement, buildIncrementFor } from './incremental-writer.js';
 export type { BuildIncrementOptions, Increment, IncrementObject } from './incremental-writer.js';
 export { planSignatureField } from './signature-field.js';
 export type { SignatureFieldOptions, SignatureFieldPlan } from './signature-field.js';
@@ -16,5 +16,8 @@ export type { SignatureDictionary, SignatureDictionaryOptions } from './placehol
 export { serializeObject } from './serialize.js';
 export { inspectPdf } from './inspect.js';
 export type { InspectResult, InspectRevision, InspectSignature } from './inspect.js';
+export { locateDictionaryEntries, openRevisionReader, readRevisionIndex } from './revision-reader.js';
+export type { DictionaryEntryLocation, DictionaryLayout, RevisionIndex } from './revision-reader.js';
+export type { XrefEntry } from './xref.js';
 export { planDss } from './dss.js';
 export type { DssContent } from './dss.js';

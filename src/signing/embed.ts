@@ -8,9 +8,7 @@ import { formatContents } from '../pdf/index.js';
 import type { PreparedDigest } from './digest.js';
 
 export interface EmbedResult {
-  /** SHA-256 of the whole signed file, hex. */
-  fileSha256: string;
-  /** The same SHA-256, not finished: later increments (DSS, document time-stamp) continue it. */
+  /** SHA-256 of the whole signed file so far, not finished: later increments (DSS, document time-stamp) continue it. */
   runningFileHash: Hash;
 }
 
@@ -33,6 +31,5 @@ export async function embedSignature(
   fileHashUpToGap.update(hex);
   fileHashUpToGap.update('>');
   fileHashUpToGap.update(tail);
-  const runningFileHash = fileHashUpToGap.copy();
-  return { fileSha256: fileHashUpToGap.digest('hex'), runningFileHash };
+  return { runningFileHash: fileHashUpToGap };
 }

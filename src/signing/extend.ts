@@ -3,15 +3,14 @@
 // time-stamp's chain and a new document time-stamp over it all. Earlier signatures are untouched.
 // The archive runs this to renew sheets before their time-stamps' certificates expire.
 
-import { createHash, randomBytes, X509Certificate } from 'node:crypto';
-import { open, rename, rm, type FileHandle } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { createHash, X509Certificate } from 'node:crypto';
+import { open, rm, type FileHandle } from 'node:fs/promises';
 import { MapsignError, fromSystemError } from '../errors.js';
 import { parseSignedData, readSignatureTimeStampTokens } from '../cms/index.js';
 import { inspectPdf } from '../pdf/index.js';
 import { copyConsuming, type ProgressListener } from './digest.js';
 import { appendDocumentTimestamp, appendDss, collectValidationData, type OutputState, type ValidationDataOptions } from './ltv.js';
-import { assertOutputFree, fsyncDirectory } from './output-file.js';
+import { assertOutputFree, publishTemporaryFile, temporaryPathFor } from './output-file.js';
 import type { Timestamper } from './tsa-client.js';
 
 export interface ExtendPdfOptions {
@@ -88,7 +87,7 @@ export async function extendPdf(options: ExtendPdfOptions): Promise<ExtendPdfRes
   await assertOutputFree(options.output, options.overwrite ?? false);
   const { chains, signatures } = await chainsOf(options.input, options.extraCertificates ?? []);
   const content = await collectValidationData(chains, options.validation);
-  const temp = join(dirname(options.output), `.${basename(options.output)}.${randomBytes(6).toString('hex')}.tmp`);
+  const temp = temporaryPathFor(options.output);
   let input: FileHandle | undefined;
   let output: FileHandle | undefined;
   let isDone = false;
@@ -108,14 +107,10 @@ export async function extendPdf(options: ExtendPdfOptions): Promise<ExtendPdfRes
     const state: OutputState = { path: temp, handle: output, size, runningHash };
     const isDssExtended = await appendDss(state, content);
     const stamp = await appendDocumentTimestamp(state, options.timestamper);
-    if (isDurable) await output.sync();
-    await output.close();
+    const finished = output;
     output = undefined;
-    await rename(temp, options.output).catch((error: unknown) => {
-      throw fromSystemError(error, options.output);
-    });
+    await publishTemporaryFile(finished, temp, options.output, isDurable);
     isDone = true;
-    if (isDurable) await fsyncDirectory(dirname(options.output));
     return {
       output: options.output,
       size: state.size,

@@ -6,9 +6,9 @@
 import type { Hash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { MapsignError, PlaceholderTooSmallError } from '../errors.js';
-import { buildIncrement, formatContents, planDss, PdfReader, type DssContent } from '../pdf/index.js';
+import { buildIncrementFor, formatContents, planDss, PdfReader, type DssContent } from '../pdf/index.js';
 import { collectRevocationData, enforceRevocationPolicy, type RevocationChecker, type RevocationPolicy } from '../pki/index.js';
-import { endsWithEol, prepareRevision } from './prepare-revision.js';
+import { prepareRevision } from './prepare-revision.js';
 import type { Timestamper } from './tsa-client.js';
 
 /** The output being written: its open handle, its length so far, and the SHA-256 of those bytes. */
@@ -60,15 +60,7 @@ export async function appendDss(state: OutputState, content: DssContent): Promis
   try {
     const objects = await planDss(reader, content);
     if (objects.length === 0) return false;
-    const increment = buildIncrement({
-      baseSize: reader.size,
-      baseEndsWithEol: await endsWithEol(reader),
-      prevStartxref: reader.startxref,
-      xrefKind: reader.lastXrefKind,
-      baseTrailer: reader.trailer,
-      baseObjectCount: reader.nextObjectNumber,
-      objects,
-    });
+    const increment = await buildIncrementFor(reader, objects);
     await append(state, increment.bytes);
     return true;
   } finally {

@@ -1,7 +1,9 @@
 // How mapsign writes a file it produces: never over an existing one unless asked, and with the
 // directory entry made durable after the rename.
 
-import { open } from 'node:fs/promises';
+import { open, rename, type FileHandle } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, join } from 'node:path';
 import { MapsignError, fromSystemError } from '../errors.js';
 
 export async function assertOutputFree(path: string, overwrite: boolean): Promise<void> {
@@ -23,4 +25,22 @@ export async function fsyncDirectory(path: string): Promise<void> {
   } catch {
     // Directory fsync is best effort: not every file system supports it.
   }
+}
+
+/**
+ * Makes a finished temporary file the output: fsync (when durable), close, rename over the target,
+ * then fsync the directory so the new name survives a crash too.
+ */
+export async function publishTemporaryFile(handle: FileHandle, temp: string, output: string, isDurable: boolean): Promise<void> {
+  if (isDurable) await handle.sync();
+  await handle.close();
+  await rename(temp, output).catch((error: unknown) => {
+    throw fromSystemError(error, output);
+  });
+  if (isDurable) await fsyncDirectory(dirname(output));
+}
+
+/** A hidden temporary name next to `output`, so the final rename stays within one file system. */
+export function temporaryPathFor(output: string): string {
+  return join(dirname(output), `.${basename(output)}.${randomBytes(6).toString('hex')}.tmp`);
 }

@@ -2,9 +2,7 @@
 // sign → embed → verify own output, then rename. The output is written to a temporary file
 // next to the target and renamed only when everything succeeded, so a failure leaves nothing.
 
-import { randomBytes } from 'node:crypto';
-import { open, rename, rm, type FileHandle } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { open, rm, type FileHandle } from 'node:fs/promises';
 import { MapsignError, PlaceholderTooSmallError, fromSystemError } from '../errors.js';
 import { estimateSignedDataSize, type HashAlgorithm } from '../cms/index.js';
 import { PdfReader } from '../pdf/index.js';
@@ -17,7 +15,7 @@ import { signDigest, type TimestampPolicy } from './sign.js';
 import { verifyOwnOutput } from './verify-own-output.js';
 import { chainFromPool } from './extend.js';
 import { appendDocumentTimestamp, appendDss, collectValidationData, type OutputState } from './ltv.js';
-import { assertOutputFree, fsyncDirectory } from './output-file.js';
+import { assertOutputFree, publishTemporaryFile, temporaryPathFor } from './output-file.js';
 
 export type PadesLevel = 'B-B' | 'B-T' | 'B-LT' | 'B-LTA';
 
@@ -109,7 +107,7 @@ export async function signPdf(options: SignPdfOptions): Promise<SignPdfResult> {
     }) + 64;
 
   const reader = await PdfReader.open(options.input);
-  const temp = join(dirname(options.output), `.${basename(options.output)}.${randomBytes(6).toString('hex')}.tmp`);
+  const temp = temporaryPathFor(options.output);
   let input: FileHandle | undefined;
   let output: FileHandle | undefined;
   let isDone = false;
@@ -135,37 +133,25 @@ export async function signPdf(options: SignPdfOptions): Promise<SignPdfResult> {
       try {
         const tail = revision.increment.subarray(prepared.reservedEnd - revision.baseSize);
         const embedded = await embedSignature(output, prepared, cms, fileHashUpToGap, tail);
-        if (isDurable) await output.sync();
-        await output.close();
-        output = undefined;
         await verifyOwnOutput(temp, prepared, cms, revision.signatureObjectNumber);
+        const state: OutputState = { path: temp, handle: output, size: prepared.totalSize, runningHash: embedded.runningFileHash };
         let level: PadesLevel = timestampTime ? 'B-T' : 'B-B';
-        let size = prepared.totalSize;
-        let sha256 = embedded.fileSha256;
         let documentTimestampTime: string | null = null;
         if (isLongTerm && timestampTime && checker) {
-          const state: OutputState = { path: temp, handle: await open(temp, 'r+'), size, runningHash: embedded.runningFileHash };
-          try {
-            const tsaChain = tsaCertificates[0] ? chainFromPool(tsaCertificates[0], tsaCertificates) : [];
-            const content = await collectValidationData([chain, tsaChain], { checker, policy: options.revocation?.policy });
-            await appendDss(state, content);
-            level = 'B-LT';
-            if (requestedLevel === 'B-LTA') {
-              documentTimestampTime = (await appendDocumentTimestamp(state, options.timestamp!.timestamper)).time;
-              level = 'B-LTA';
-            }
-            if (isDurable) await state.handle.sync();
-          } finally {
-            await state.handle.close();
+          const tsaChain = tsaCertificates[0] ? chainFromPool(tsaCertificates[0], tsaCertificates) : [];
+          const content = await collectValidationData([chain, tsaChain], { checker, policy: options.revocation?.policy });
+          await appendDss(state, content);
+          level = 'B-LT';
+          if (requestedLevel === 'B-LTA') {
+            documentTimestampTime = (await appendDocumentTimestamp(state, options.timestamp!.timestamper)).time;
+            level = 'B-LTA';
           }
-          size = state.size;
-          sha256 = state.runningHash.digest('hex');
         }
-        await rename(temp, options.output).catch((error: unknown) => {
-          throw fromSystemError(error, options.output);
-        });
+        const size = state.size;
+        const sha256 = state.runningHash.digest('hex');
+        output = undefined;
+        await publishTemporaryFile(state.handle, temp, options.output, isDurable);
         isDone = true;
-        if (isDurable) await fsyncDirectory(dirname(options.output));
         return {
           output: options.output,
           fieldName: revision.fieldName,

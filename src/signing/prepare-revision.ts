@@ -3,7 +3,7 @@
 // no PDF object changes: later stages only hash these bytes and fill the /Contents gap.
 
 import {
-  buildIncrement,
+  buildIncrementFor,
   buildSignatureDictionary,
   formatByteRange,
   planSignatureField,
@@ -37,11 +37,6 @@ export interface PreparedRevision {
   signatureObjectNumber: number;
 }
 
-export async function endsWithEol(reader: PdfReader): Promise<boolean> {
-  const last = await reader.source.read(reader.size - 1, 1);
-  return last[0] === 0x0a || last[0] === 0x0d;
-}
-
 export async function prepareRevision(reader: PdfReader, options: PrepareRevisionOptions): Promise<PreparedRevision> {
   const plan = await planSignatureField(reader, options);
   const isTimestamp = options.kind === 'document-timestamp';
@@ -55,15 +50,7 @@ export async function prepareRevision(reader: PdfReader, options: PrepareRevisio
     contactInfo: options.contactInfo,
     signerName: options.signerName,
   });
-  const increment = buildIncrement({
-    baseSize: reader.size,
-    baseEndsWithEol: await endsWithEol(reader),
-    prevStartxref: reader.startxref,
-    xrefKind: reader.lastXrefKind,
-    baseTrailer: reader.trailer,
-    baseObjectCount: reader.nextObjectNumber,
-    objects: [...plan.objects, { ref: plan.signatureRef, raw: signatureDictionary.raw }],
-  });
+  const increment = await buildIncrementFor(reader, [...plan.objects, { ref: plan.signatureRef, raw: signatureDictionary.raw }]);
   const bodyOffset = increment.bodyOffsets.get(plan.signatureRef.num)!;
   const reservedStart = reader.size + bodyOffset + signatureDictionary.contentsOffset;
   const reservedEnd = reservedStart + signatureDictionary.contentsLength;
