@@ -18,9 +18,11 @@ const CRL_EXT = {
   reasonCode: '2.5.29.21',
   invalidityDate: '2.5.29.24',
   certificateIssuer: '2.5.29.29',
+  /** ExpiredCertsOnCRL (X.509 §9.6.2.9): revoked certificates that expired at or after this time stay listed. */
+  expiredCertsOnCrl: '2.5.29.60',
 } as const;
 
-const PROCESSED_CRL_EXTENSIONS = new Set<string>([CRL_EXT.authorityKeyId, CRL_EXT.crlNumber, CRL_EXT.issuingDistributionPoint, CRL_EXT.freshestCrl, CRL_EXT.authorityInfoAccess]);
+const PROCESSED_CRL_EXTENSIONS = new Set<string>([CRL_EXT.authorityKeyId, CRL_EXT.crlNumber, CRL_EXT.issuingDistributionPoint, CRL_EXT.freshestCrl, CRL_EXT.authorityInfoAccess, CRL_EXT.expiredCertsOnCrl]);
 const PROCESSED_ENTRY_EXTENSIONS = new Set<string>([CRL_EXT.reasonCode, CRL_EXT.invalidityDate]);
 
 interface RevokedEntry {
@@ -105,6 +107,8 @@ export interface CrlEvaluation {
   revocationReason: RevocationReason | null;
   thisUpdate: Date;
   nextUpdate: Date | null;
+  /** ExpiredCertsOnCRL, when the CRL carries it. */
+  expiredCertsOnCrl: Date | null;
 }
 
 export interface EvaluateCrlOptions {
@@ -141,14 +145,30 @@ function checkScope(crl: pkijs.CertificateRevocationList, cert: ParsedCertificat
   }
 }
 
+function readExpiredCertsOnCrl(crl: pkijs.CertificateRevocationList): Date | null {
+  const extension = crl.crlExtensions?.extensions.find((e) => e.extnID === CRL_EXT.expiredCertsOnCrl);
+  if (extension === undefined) return null;
+  const value = asn1js.fromBER(extension.extnValue.valueBlock.valueHexView).result;
+  return value instanceof asn1js.GeneralizedTime ? value.toDate() : null;
+}
+
+/** Whether a DER CRL was issued by the CA that issued `cert` (by name; signatures are checked by {@link checkCrl}). */
+export function isCrlOfIssuer(der: Buffer, cert: ParsedCertificate): boolean {
+  try {
+    return parseCrl(der).issuerKey === cert.issuerKey;
+  } catch {
+    return false;
+  }
+}
+
 /**
- * Checks a DER CRL against the certificate and its issuer and reads the certificate's status.
- * Raises RevocationSourceError: 'invalid' (garbage, wrong issuer, bad signature), 'stale'
- * (nextUpdate passed), 'not-applicable' (delta, indirect or partitioned CRL).
+ * Checks a DER CRL against the certificate and its issuer and reads the certificate's status,
+ * without judging its freshness (the caller decides against which time). Raises
+ * RevocationSourceError: 'invalid' (garbage, wrong issuer, bad signature), 'not-applicable'
+ * (delta, indirect or partitioned CRL).
  */
-export function evaluateCrl(der: Buffer, options: EvaluateCrlOptions): CrlEvaluation {
+export function checkCrl(der: Buffer, cert: ParsedCertificate, issuer: ParsedCertificate): CrlEvaluation {
   const { crl, issuerKey, entries } = parseCrl(der);
-  const { cert, issuer } = options;
   if (issuerKey !== cert.issuerKey || issuerKey !== issuer.subjectKey) {
     throw invalid(`issued by another CA than ${issuer.info.subject}`);
   }
@@ -165,13 +185,25 @@ export function evaluateCrl(der: Buffer, options: EvaluateCrlOptions): CrlEvalua
   checkScope(crl, cert);
   const thisUpdate = crl.thisUpdate.value;
   const nextUpdate = crl.nextUpdate?.value ?? null;
+  const expiredCertsOnCrl = readExpiredCertsOnCrl(crl);
+  const entry = entries.get(Buffer.from(cert.cert.serialNumber.valueBlock.valueHexView).toString('hex'));
+  if (entry !== undefined && entry.unprocessedCritical.length > 0) throw invalid(`the entry of the certificate has critical extensions we do not process: ${entry.unprocessedCritical.join(', ')}`);
+  // removeFromCRL only appears in delta CRLs, which we refused above; treat it as not listed.
+  if (entry === undefined || entry.reasonCode === 8) return { status: 'good', revocationTime: null, revocationReason: null, thisUpdate, nextUpdate, expiredCertsOnCrl };
+  return { status: 'revoked', revocationTime: entry.revocationDate, revocationReason: nameRevocationReason(entry.reasonCode) ?? 'unspecified', thisUpdate, nextUpdate, expiredCertsOnCrl };
+}
+
+/**
+ * Checks a DER CRL against the certificate and its issuer and reads the certificate's status.
+ * Raises RevocationSourceError: 'invalid' (garbage, wrong issuer, bad signature), 'stale'
+ * (nextUpdate passed), 'not-applicable' (delta, indirect or partitioned CRL).
+ */
+export function evaluateCrl(der: Buffer, options: EvaluateCrlOptions): CrlEvaluation {
+  const evaluation = checkCrl(der, options.cert, options.issuer);
+  const { thisUpdate, nextUpdate } = evaluation;
   checkFreshness('CRL', thisUpdate, nextUpdate, options);
   if (nextUpdate === null && options.now.getTime() - thisUpdate.getTime() > options.maxAgeWithoutNextUpdateMs + options.clockSkewMs) {
     throw new RevocationSourceError('stale', `CRL: issued ${thisUpdate.toISOString()} without nextUpdate and too old`);
   }
-  const entry = entries.get(Buffer.from(cert.cert.serialNumber.valueBlock.valueHexView).toString('hex'));
-  if (entry !== undefined && entry.unprocessedCritical.length > 0) throw invalid(`the entry of the certificate has critical extensions we do not process: ${entry.unprocessedCritical.join(', ')}`);
-  // removeFromCRL only appears in delta CRLs, which we refused above; treat it as not listed.
-  if (entry === undefined || entry.reasonCode === 8) return { status: 'good', revocationTime: null, revocationReason: null, thisUpdate, nextUpdate };
-  return { status: 'revoked', revocationTime: entry.revocationDate, revocationReason: nameRevocationReason(entry.reasonCode) ?? 'unspecified', thisUpdate, nextUpdate };
+  return evaluation;
 }

@@ -10,6 +10,7 @@ import * as pathValidation from './path-validation.js';
 import * as revocation from './revocation.js';
 import * as revocationCache from './revocation-cache.js';
 import type * as revocationData from './revocation-data.js';
+import * as revocationEvidence from './revocation-evidence.js';
 import * as trustConfig from './trust-config.js';
 import * as trustStore from './trust-store.js';
 import * as x509 from './x509.js';
@@ -223,6 +224,67 @@ export function enforceRevocationPolicy(statuses: readonly RevocationStatus[], p
  */
 export function collectRevocationData(certificates: readonly Buffer[], checker: RevocationChecker): Promise<RevocationData> {
   return revocation.collectRevocationData(certificates, checker);
+}
+
+// ---- Revocation evidence kept in a document (/DSS, CMS) ----------------------------------------
+
+/** Why a source or a piece of evidence could not settle a status: unavailable, invalid, stale, not-applicable. */
+export type RevocationFailureKind = revocationData.RevocationFailureKind;
+
+/** Input of {@link checkOcspEvidence}, {@link checkCrlEvidence} and {@link selectRevocationEvidence}. */
+export type RevocationEvidenceOptions = revocationEvidence.RevocationEvidenceOptions;
+
+/** Evidence that answers for the certificate at the validation time: status, times, responder. */
+export type UsableRevocationEvidence = revocationEvidence.UsableRevocationEvidence;
+
+/** Evidence that cannot be used, why, and whether it is about the certificate at all. */
+export type UnusableRevocationEvidence = revocationEvidence.UnusableRevocationEvidence;
+
+/** The outcome of judging one OCSP response or CRL. */
+export type RevocationEvidenceCheck = revocationEvidence.RevocationEvidenceCheck;
+
+/** One piece of kept evidence with a caller's label for its origin ('dss-ocsp', …). */
+export type RevocationEvidenceCandidate<L> = revocationEvidence.RevocationEvidenceCandidate<L>;
+
+/** What a pool of evidence says about one certificate: the status, the evidence chosen, the rest rejected. */
+export type RevocationEvidenceSelection<L> = revocationEvidence.RevocationEvidenceSelection<L>;
+
+/**
+ * Judges a DER OCSPResponse kept as evidence (a /DSS, a CMS) for `certificate` (DER or parsed)
+ * issued by `issuer` at `options.validationTime`, offline: the signature of the CA or of a
+ * responder it delegated (id-kp-OCSPSigning, valid at producedAt; without id-pkix-ocsp-nocheck
+ * a CRL in `options.crls` must show it unrevoked), the CertID, and freshness against the
+ * validation time rather than the clock: a 'good' answer counts when issued at or after that time
+ * or current at it, and not when issued after the certificate expired (unless archiveCutoff
+ * covers it); a 'revoked' answer counts whenever it was issued. Never throws.
+ */
+export function checkOcspEvidence(der: Buffer, certificate: Buffer, issuer: Buffer, options: RevocationEvidenceOptions): RevocationEvidenceCheck {
+  return revocationEvidence.checkOcspEvidence(der, certificate, issuer, options);
+}
+
+/**
+ * Judges a DER CRL kept as evidence for `certificate` issued by `issuer` at
+ * `options.validationTime`, offline: signed by the issuer (cRLSign, no weak algorithm), complete
+ * and direct, and fresh by the rule of {@link checkOcspEvidence} (ExpiredCertsOnCRL stands for
+ * archiveCutoff). Never throws.
+ */
+export function checkCrlEvidence(der: Buffer, certificate: Buffer, issuer: Buffer, options: RevocationEvidenceOptions): RevocationEvidenceCheck {
+  return revocationEvidence.checkCrlEvidence(der, certificate, issuer, options);
+}
+
+/**
+ * The status of `certificate` at `options.validationTime` from a pool of kept OCSP responses and
+ * CRLs: a revocation wins over any 'good' (a certificateHold only when no later 'good' lifts it),
+ * otherwise the latest 'good'; 'unknown' when nothing in the pool settles it. Evidence about other
+ * certificates is ignored; evidence about this one that cannot be used is listed with the reason.
+ */
+export function selectRevocationEvidence<L>(
+  candidates: ReadonlyArray<RevocationEvidenceCandidate<L>>,
+  certificate: Buffer,
+  issuer: Buffer,
+  options: RevocationEvidenceOptions,
+): RevocationEvidenceSelection<L> {
+  return revocationEvidence.selectRevocationEvidence(candidates, certificate, issuer, options);
 }
 
 // ---- Development PKI services (never for production) --------------------------------------

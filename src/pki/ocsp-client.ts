@@ -11,6 +11,8 @@ import { OID, isCandidateIssuer, isSignedBy, normaliseName, parseX509, type Pars
 
 const ID_PKIX_OCSP_BASIC = '1.3.6.1.5.5.7.48.1.1';
 const ID_PKIX_OCSP_NONCE = '1.3.6.1.5.5.7.48.1.2';
+/** id-pkix-ocsp-archive-cutoff (RFC 6960 §4.4.4): the responder keeps statuses of certificates that expired at or after it. */
+const ID_PKIX_OCSP_ARCHIVE_CUTOFF = '1.3.6.1.5.5.7.48.1.6';
 const SHA1_OID = '1.3.14.3.2.26';
 
 const HASHES_BY_OID: Record<string, string> = {
@@ -87,6 +89,8 @@ export interface OcspEvaluation {
   nextUpdate: Date | null;
   /** The delegated responder's certificate, or null when the CA signed the response itself. */
   responder: ParsedCertificate | null;
+  /** archiveCutoff (RFC 6960 §4.4.4), when the responder states one. */
+  archiveCutoff: Date | null;
 }
 
 export interface EvaluateOcspOptions {
@@ -100,11 +104,21 @@ export interface EvaluateOcspOptions {
   maxAgeWithoutNextUpdateMs: number;
 }
 
+/** Input of {@link checkOcspResponse}: who the answer must be about, and when the responder must have been valid. */
+export interface CheckOcspOptions {
+  cert: ParsedCertificate;
+  issuer: ParsedCertificate;
+  nonce?: Buffer;
+  /** When a delegated responder's certificate must be valid: a time, or 'producedAt' for archived answers. */
+  responderValidAt: Date | 'producedAt';
+  clockSkewMs: number;
+}
+
 function invalid(message: string, cause?: unknown): RevocationSourceError {
   return new RevocationSourceError('invalid', `OCSP: ${message}`, cause);
 }
 
-function decodeBasicResponse(der: Buffer): pkijs.BasicOCSPResponse {
+export function decodeBasicResponse(der: Buffer): pkijs.BasicOCSPResponse {
   let response: pkijs.OCSPResponse;
   try {
     response = pkijs.OCSPResponse.fromBER(new Uint8Array(der));
@@ -138,7 +152,7 @@ function isResponder(responderId: unknown, cert: ParsedCertificate): boolean {
  * Who may sign (RFC 6960 §4.2.2.2): the CA that issued the certificate, or a responder whose
  * certificate that CA issued with id-kp-OCSPSigning. Returns the delegated responder, or null for the CA.
  */
-function authoriseSigner(basic: pkijs.BasicOCSPResponse, options: EvaluateOcspOptions): ParsedCertificate | null {
+function authoriseSigner(basic: pkijs.BasicOCSPResponse, options: CheckOcspOptions): ParsedCertificate | null {
   const responderId: unknown = basic.tbsResponseData.responderID;
   const tbs = basic.tbsResponseData.tbsView;
   const signature = basic.signature.valueBlock.valueHexView;
@@ -157,15 +171,15 @@ function authoriseSigner(basic: pkijs.BasicOCSPResponse, options: EvaluateOcspOp
     throw invalid(`the responder ${responder.info.subject} may not sign (key usage)`);
   }
   if (responder.signatureAlgorithm.isWeak || responder.publicKeyFacts.isWeak) throw invalid(`the responder certificate ${responder.info.subject} uses a weak algorithm or key`);
-  const now = options.now.getTime();
-  if (now < responder.info.notBefore.getTime() - options.clockSkewMs || now > responder.info.notAfter.getTime() + options.clockSkewMs) {
+  const at = (options.responderValidAt === 'producedAt' ? basic.tbsResponseData.producedAt : options.responderValidAt).getTime();
+  if (at < responder.info.notBefore.getTime() - options.clockSkewMs || at > responder.info.notAfter.getTime() + options.clockSkewMs) {
     throw invalid(`the responder certificate ${responder.info.subject} is outside its validity`);
   }
   if (!verifyWithAlgorithm(basic.signatureAlgorithm, tbs, signature, responder.publicKey)) throw invalid('the responder signature on the response does not verify');
   return responder;
 }
 
-function matchesCertId(id: pkijs.CertID, cert: ParsedCertificate, issuer: ParsedCertificate): boolean {
+export function matchesCertId(id: pkijs.CertID, cert: ParsedCertificate, issuer: ParsedCertificate): boolean {
   const hash = HASHES_BY_OID[id.hashAlgorithm.algorithmId];
   if (hash === undefined) return false;
   const serial = Buffer.from(id.serialNumber.valueBlock.valueHexView);
@@ -208,12 +222,20 @@ function readStatus(single: pkijs.SingleResponse): Pick<OcspEvaluation, 'status'
   }
 }
 
+function readArchiveCutoff(basic: pkijs.BasicOCSPResponse): Date | null {
+  const extension = (basic.tbsResponseData.responseExtensions ?? []).find((e) => e.extnID === ID_PKIX_OCSP_ARCHIVE_CUTOFF);
+  if (extension === undefined) return null;
+  const value = asn1js.fromBER(extension.extnValue.valueBlock.valueHexView).result;
+  return value instanceof asn1js.GeneralizedTime ? value.toDate() : null;
+}
+
 /**
- * Checks a DER OCSPResponse for `cert` and reads its status. Raises RevocationSourceError:
- * 'invalid' for garbage, a bad or unauthorised signature, another certificate, a wrong nonce;
- * 'stale' when nextUpdate has passed; 'unavailable' for tryLater and internalError.
+ * Checks who signed a DER OCSPResponse and that it answers for `cert`, and reads its status,
+ * without judging its freshness (the caller decides against which time). Raises
+ * RevocationSourceError: 'invalid' for garbage, a bad or unauthorised signature, another
+ * certificate, a wrong nonce; 'unavailable' for tryLater and internalError.
  */
-export function evaluateOcspResponse(der: Buffer, options: EvaluateOcspOptions): OcspEvaluation {
+export function checkOcspResponse(der: Buffer, options: CheckOcspOptions): OcspEvaluation {
   const basic = decodeBasicResponse(der);
   const responder = authoriseSigner(basic, options);
   if (options.nonce !== undefined) {
@@ -223,11 +245,27 @@ export function evaluateOcspResponse(der: Buffer, options: EvaluateOcspOptions):
   }
   const single = basic.tbsResponseData.responses.find((response) => matchesCertId(response.certID, options.cert, options.issuer));
   if (single === undefined) throw invalid(`the response does not answer for the certificate with serial ${options.cert.info.serialNumber}`);
-  const thisUpdate = single.thisUpdate;
-  const nextUpdate = single.nextUpdate ?? null;
+  return {
+    ...readStatus(single),
+    producedAt: basic.tbsResponseData.producedAt,
+    thisUpdate: single.thisUpdate,
+    nextUpdate: single.nextUpdate ?? null,
+    responder,
+    archiveCutoff: readArchiveCutoff(basic),
+  };
+}
+
+/**
+ * Checks a DER OCSPResponse for `cert` and reads its status. Raises RevocationSourceError:
+ * 'invalid' for garbage, a bad or unauthorised signature, another certificate, a wrong nonce;
+ * 'stale' when nextUpdate has passed; 'unavailable' for tryLater and internalError.
+ */
+export function evaluateOcspResponse(der: Buffer, options: EvaluateOcspOptions): OcspEvaluation {
+  const evaluation = checkOcspResponse(der, { cert: options.cert, issuer: options.issuer, nonce: options.nonce, responderValidAt: options.now, clockSkewMs: options.clockSkewMs });
+  const { thisUpdate, nextUpdate } = evaluation;
   checkFreshness('OCSP response', thisUpdate, nextUpdate, options);
   if (nextUpdate === null && options.now.getTime() - thisUpdate.getTime() > options.maxAgeWithoutNextUpdateMs + options.clockSkewMs) {
     throw new RevocationSourceError('stale', `OCSP: the response from ${thisUpdate.toISOString()} has no nextUpdate and is too old`);
   }
-  return { ...readStatus(single), producedAt: basic.tbsResponseData.producedAt, thisUpdate, nextUpdate, responder };
+  return evaluation;
 }

@@ -40,11 +40,13 @@ export interface TrustOptions {
   roots?: string[];
   intermediates?: string[];
   caIssuers?: CaIssuersOptions;
+  /** Skip files that hold no readable certificate instead of refusing them (see LoadTrustStoreOptions). */
+  shouldSkipUnreadable?: boolean;
 }
 
 /** The trust store `options` describe. Raises CONFIG_INVALID when they name neither a store nor roots. */
 export async function resolveTrustStore(options: TrustOptions): Promise<TrustStore> {
   if (options.store) return options.store;
   if (!options.roots || options.roots.length === 0) throw new MapsignError('CONFIG_INVALID', 'trust is configured without roots');
-  return loadTrustStore({ roots: options.roots, intermediates: options.intermediates, caIssuers: options.caIssuers });
+  return loadTrustStore({ roots: options.roots, intermediates: options.intermediates, caIssuers: options.caIssuers, shouldSkipUnreadable: options.shouldSkipUnreadable });
 }

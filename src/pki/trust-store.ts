@@ -33,6 +33,11 @@ export interface LoadTrustStoreOptions {
   /** Files or folders of untrusted intermediates. */
   intermediates?: string[];
   caIssuers?: CaIssuersOptions;
+  /**
+   * Skip files that hold no readable certificate (a CRL or key named `.der`, say) instead of
+   * refusing the folder; default false. `mapsign verify --trust certs-sample/` uses it.
+   */
+  shouldSkipUnreadable?: boolean;
 }
 
 const CERT_FILE = /\.(pem|crt|cer|der|\d+)$/i;
@@ -142,9 +147,10 @@ export function createTrustStore(options: CreateTrustStoreOptions): TrustStore {
  * when a configured path holds no certificate, and INPUT_NOT_FOUND when it does not exist.
  */
 export async function loadTrustStore(options: LoadTrustStoreOptions): Promise<TrustStore> {
-  const roots = await readCertificateFiles(options.roots, 'roots');
+  const isLenient = options.shouldSkipUnreadable ?? false;
+  const roots = await readCertificateFiles(options.roots, 'roots', isLenient);
   if (roots.length === 0) throw new MapsignError('CONFIG_INVALID', `no certificate found in the trust roots ${options.roots.join(', ')}`);
-  const intermediates = await readCertificateFiles(options.intermediates ?? [], 'intermediates');
+  const intermediates = await readCertificateFiles(options.intermediates ?? [], 'intermediates', isLenient);
   const store = new TrustStore({ roots, intermediates, caIssuers: options.caIssuers });
   if (store.roots.length === 0) {
     throw new MapsignError('CONFIG_INVALID', `the trust roots ${options.roots.join(', ')} hold no CA certificate`, {
@@ -154,7 +160,7 @@ export async function loadTrustStore(options: LoadTrustStoreOptions): Promise<Tr
   return store;
 }
 
-async function readCertificateFiles(paths: string[], what: string): Promise<Buffer[]> {
+async function readCertificateFiles(paths: string[], what: string, isLenient: boolean): Promise<Buffer[]> {
   const certs: Buffer[] = [];
   for (const path of paths) {
     let files: string[];
@@ -183,6 +189,7 @@ async function readCertificateFiles(paths: string[], what: string): Promise<Buff
           parseX509(der);
           certs.push(der);
         } catch (error) {
+          if (isLenient) continue;
           throw new MapsignError('CONFIG_INVALID', `${file} (trust ${what}) holds a certificate that cannot be read`, {
             cause: error,
             details: { path: file, extension: extname(file) },

@@ -1,6 +1,8 @@
 // Public surface of the verify module: validation of every signature of a PDF and its report
 // (ETSI EN 319 102-1 indications, PAdES EN 319 142-1, ISO 32000-2 §12.8), as JSON and as text.
 
+import { createRevocationChecker, resolveTrustStore, type RevocationChecker, type RevocationPolicy, type TrustOptions } from '../pki/index.js';
+import * as pkiTrust from './pki-trust.js';
 import * as report from './report.js';
 import * as trust from './trust.js';
 import * as validate from './validate.js';
@@ -18,6 +20,10 @@ export type DocumentFinding = types.DocumentFinding;
 export type Indication = types.Indication;
 export type SubIndication = types.SubIndication;
 export type TrustReport = types.TrustReport;
+/** The revocation status of one certificate of a chain in the report, with its source and times. */
+export type RevocationCheckReport = types.RevocationCheckReport;
+/** 'dss-ocsp', 'dss-crl', 'cms', 'online-ocsp' or 'online-crl'. */
+export type RevocationSource = types.RevocationSource;
 export type TimestampReport = types.TimestampReport;
 export type PadesLevel = types.PadesLevel;
 export type ReportLanguage = report.ReportLanguage;
@@ -27,8 +33,10 @@ export type CertificateValidator = trust.CertificateValidator;
 export type CertificateValidationRequest = trust.CertificateValidationRequest;
 export type CertificateValidationResult = trust.CertificateValidationResult;
 export type CertificatePurpose = trust.CertificatePurpose;
+/** The revocation status of one certificate as a validator returns it. */
+export type RevocationCheck = trust.RevocationCheck;
 
-/** Version of the report's shape; bumped on any change of a field. */
+/** Version of the report's shape; bumped when a change breaks readers (fields are only added within a version). */
 export const VERIFY_REPORT_SCHEMA_VERSION = 1;
 
 /**
@@ -66,4 +74,44 @@ export async function createTrustValidatorFromDirectory(dir: string): Promise<Ce
 export async function createTrustValidatorFromCertificates(certificates: Array<string | Buffer>): Promise<CertificateValidator> {
   const { X509Certificate } = await import('node:crypto');
   return trust.createBasicTrustValidator(certificates.map((c) => new X509Certificate(c)));
+}
+
+/** Input of {@link createCertificateValidator}. */
+export interface CreateCertificateValidatorOptions {
+  /** The roots (and untrusted intermediates): a loaded trust store, or files and folders of certificates. */
+  trust: TrustOptions;
+  /**
+   * 'hard-fail' (default): a revocation status that neither the document nor (when allowed) an
+   * online source establishes makes the signature INDETERMINATE/TRY_LATER; 'soft-fail' lets it
+   * pass with a warning; 'off' does not check revocation. A revoked certificate is never let through.
+   */
+  revocationPolicy?: RevocationPolicy;
+  /** Ask the OCSP responders and CRL distribution points the certificates name when the document's own evidence settles nothing; default false. */
+  isOnlineAllowed?: boolean;
+  /** The checker used online (share one to share its cache); default a new one. */
+  checker?: RevocationChecker;
+  /** For the default checker: maps URLs written in certificates to the ones fetched (local mirrors, tests on free ports). */
+  rewriteUrl?: (url: string, kind: 'ocsp' | 'crl') => string;
+  /** For the default checker: deadline of each fetch; default 5000 ms. */
+  timeoutMs?: number;
+}
+
+/**
+ * The full trust hook: a path from the signer (or TSA) to one of the roots, valid at the signing
+ * time (the time-stamp's when one proves it, else /M) or at the token's time for a TSA, fit for
+ * document signing or time-stamping (RFC 5280 §6.1 via the pki module: signatures, no weak
+ * algorithms or keys, CA constraints, key usage); then the revocation status of each certificate
+ * of the path from the document's /DSS and CMS first, online second when allowed. Results carry
+ * ETSI EN 319 102-1 sub-indications: NO_CERTIFICATE_CHAIN_FOUND, CHAIN_CONSTRAINTS_FAILURE,
+ * CRYPTO_CONSTRAINTS_FAILURE, EXPIRED, NOT_YET_VALID, OUT_OF_BOUNDS_NO_POE,
+ * OUT_OF_BOUNDS_NOT_REVOKED, REVOKED, REVOKED_NO_POE, TRY_LATER (docs/verify-report.md).
+ *
+ * @throws MapsignError `CONFIG_INVALID` when the roots hold no CA certificate, `INPUT_NOT_FOUND`
+ *   when a root path does not exist.
+ */
+export async function createCertificateValidator(options: CreateCertificateValidatorOptions): Promise<CertificateValidator> {
+  const trustStore = await resolveTrustStore(options.trust);
+  const isOnline = options.isOnlineAllowed ?? false;
+  const online = isOnline ? (options.checker ?? createRevocationChecker({ rewriteUrl: options.rewriteUrl, timeoutMs: options.timeoutMs })) : null;
+  return pkiTrust.createPkiTrustValidator({ trustStore, revocationPolicy: options.revocationPolicy ?? 'hard-fail', online });
 }

@@ -4,6 +4,7 @@
 
 import type { ErrorCode } from '../errors.js';
 import { checkSignatureTimestamp, type CmsOutcome, type PreparedCms } from './cms-check.js';
+import { readCmsRevocationData } from './cms-revocation.js';
 import { buildChain, isChainCovered, type DssContent } from './dss.js';
 import type { FieldLock } from './changes.js';
 import type { FoundSignature, SignatureLayout } from './signatures.js';
@@ -39,18 +40,45 @@ export interface Settings {
 export function trustReportOf(result: CertificateValidationResult): TrustReport {
   const status = result.validator === 'none' ? 'not-checked' : result.indication === 'PASSED' ? 'trusted' : 'not-trusted';
   const chain = result.chain.map((der) => summarize(der)?.subject ?? '?');
-  return { status, indication: result.indication, subIndication: result.subIndication, chain, revocation: result.revocation, validator: result.validator, message: result.message };
+  const time = (date: Date | null): string | null => (date ? toVietnamTime(date) : null);
+  const revocationChecks = (result.revocationChecks ?? []).map((c) => ({
+    subject: c.subject,
+    serialNumber: c.serialNumber,
+    status: c.status,
+    source: c.source,
+    kind: c.kind,
+    thisUpdate: time(c.thisUpdate),
+    nextUpdate: time(c.nextUpdate),
+    producedAt: time(c.producedAt),
+    revocationTime: time(c.revocationTime),
+    revocationReason: c.revocationReason,
+    message: c.message,
+  }));
+  return {
+    status,
+    indication: result.indication,
+    subIndication: result.subIndication,
+    chain,
+    revocation: result.revocation,
+    validator: result.validator,
+    message: result.message,
+    validationTime: time(result.validationTime ?? null),
+    revocationChecks,
+  };
 }
 
 function trustErrorCode(trust: TrustReport): ErrorCode {
   if (trust.status === 'not-checked') return 'TRUST_NOT_CHECKED';
   if (trust.subIndication === 'REVOKED' || trust.subIndication === 'REVOKED_NO_POE') return 'CERT_REVOKED';
-  if (trust.subIndication === 'EXPIRED' || trust.subIndication === 'OUT_OF_BOUNDS_NO_POE') return 'CERT_EXPIRED';
+  if (trust.subIndication === 'EXPIRED' || trust.subIndication === 'OUT_OF_BOUNDS_NO_POE' || trust.subIndication === 'OUT_OF_BOUNDS_NOT_REVOKED') return 'CERT_EXPIRED';
   if (trust.subIndication === 'NOT_YET_VALID') return 'CERT_NOT_YET_VALID';
+  if (trust.subIndication === 'TRY_LATER') return 'REVOCATION_UNAVAILABLE';
+  if (trust.subIndication === 'CRYPTO_CONSTRAINTS_FAILURE') return 'CERT_WEAK_ALGORITHM';
   return 'CERT_UNTRUSTED';
 }
 
-async function checkTimestampTrust(settings: Settings, signer: Buffer | null, certificates: Buffer[], dss: DssContent): Promise<TrustReport | null> {
+/** The TSA certificate at the time its token gives (the token proves its own time once its TSA is trusted). */
+async function checkTimestampTrust(settings: Settings, signer: Buffer | null, certificates: Buffer[], dss: DssContent, time: Date | null, warnings: string[]): Promise<TrustReport | null> {
   if (!signer) return null;
   const result = await settings.trust({
     purpose: 'timestamp',
@@ -58,10 +86,11 @@ async function checkTimestampTrust(settings: Settings, signer: Buffer | null, ce
     certificates: [...certificates, ...dss.certificates],
     ocsps: dss.ocsps,
     crls: dss.crls,
-    validationTime: settings.now,
+    validationTime: time ?? settings.now,
     isValidationTimeProven: true,
     currentTime: settings.now,
   });
+  warnings.push(...(result.warnings ?? []).map((w) => `time-stamp authority: ${w}`));
   return trustReportOf(result);
 }
 
@@ -87,7 +116,7 @@ export async function finishSignature(
   let timestamp: TimestampReport | null = null;
   if (prepared?.signatureTimestampToken && prepared.parsed && w.outcome && !w.outcome.failure) {
     const check = checkSignatureTimestamp(prepared.signatureTimestampToken, prepared.parsed.signature);
-    const tsaTrust = check.isValid ? await checkTimestampTrust(settings, check.signerCertificate, check.certificates, dss) : null;
+    const tsaTrust = check.isValid ? await checkTimestampTrust(settings, check.signerCertificate, check.certificates, dss, check.time, report.warnings) : null;
     timestamp = { kind: 'signature', isValid: check.isValid, time: check.time ? toVietnamTime(check.time) : null, tsa: summarize(check.signerCertificate), hashAlgorithm: check.hashAlgorithm, trust: tsaTrust, message: check.message };
     if (!check.isValid) report.warnings.push(`signature time-stamp: ${check.message}`);
     if (check.isValid && check.time) {
@@ -95,7 +124,7 @@ export async function finishSignature(
     }
   }
   if (prepared?.docTimestamp && w.outcome && !w.outcome.failure) {
-    const tsaTrust = await checkTimestampTrust(settings, prepared.docTimestamp.signerCertificate, prepared.docTimestamp.certificates, dss);
+    const tsaTrust = await checkTimestampTrust(settings, prepared.docTimestamp.signerCertificate, prepared.docTimestamp.certificates, dss, prepared.docTimestamp.time, report.warnings);
     timestamp = { kind: 'document', isValid: true, time: toVietnamTime(prepared.docTimestamp.time), tsa: report.signer, hashAlgorithm: prepared.rangeHash, trust: tsaTrust, message: 'the document time-stamp verifies' };
     report.signingTime = { ...report.signingTime, time: toVietnamTime(prepared.docTimestamp.time), source: 'timestamp', isProven: tsaTrust?.indication === 'PASSED' };
     if (tsaTrust) report.trust = tsaTrust;
@@ -106,17 +135,23 @@ export async function finishSignature(
   const signerCertificate = prepared?.parsed?.signerCertificate ?? null;
   if (signerCertificate && !prepared?.docTimestamp && w.outcome && !w.outcome.failure) {
     const time = report.signingTime.time ? new Date(report.signingTime.time) : settings.now;
+    const claimed = report.signingTime.claimed === null ? Number.NaN : Date.parse(report.signingTime.claimed);
+    const embedded = w.layout.der ? readCmsRevocationData(w.layout.der) : { ocsps: [], crls: [] };
     const result = await settings.trust({
       purpose: 'signature',
       signerCertificate,
       certificates: [...(prepared?.parsed?.certificates ?? []), ...dss.certificates],
       ocsps: dss.ocsps,
       crls: dss.crls,
+      cmsOcsps: embedded.ocsps,
+      cmsCrls: embedded.crls,
       validationTime: time,
       isValidationTimeProven: report.signingTime.isProven,
+      claimedTime: Number.isNaN(claimed) ? null : new Date(claimed),
       currentTime: settings.now,
     });
     report.trust = trustReportOf(result);
+    report.warnings.push(...(result.warnings ?? []));
   }
 
   // PAdES level: B-B, B-T (a time-stamp over it), B-LT (/DSS covers the chains), B-LTA (a document time-stamp over the /DSS).
@@ -189,6 +224,15 @@ export function documentVerdict(signatures: SignatureReport[], findings: Documen
   const indeterminate = signatures.find((s) => s.indication === 'INDETERMINATE');
   if (indeterminate) {
     const isTrustOnly = signatures.every((s) => s.indication === 'PASSED' || (s.subIndication === 'NO_CERTIFICATE_CHAIN_FOUND' && s.trust.status === 'not-checked'));
+    const isTryLater = signatures.every((s) => s.indication === 'PASSED' || s.subIndication === 'TRY_LATER');
+    if (isTryLater) {
+      return {
+        indication: 'INDETERMINATE',
+        subIndication: 'TRY_LATER',
+        code: 'REVOCATION_UNAVAILABLE',
+        message: `signature ${indeterminate.index} cannot be confirmed yet: the revocation status of its certificates could not be established (${indeterminate.trust.message}); try again online or later`,
+      };
+    }
     return {
       indication: 'INDETERMINATE',
       subIndication: indeterminate.subIndication,

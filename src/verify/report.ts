@@ -3,7 +3,7 @@
 // claimed), whether the content is intact, whether the certificate is trusted, and what changed
 // after signing. Plain words first; codes stay in the JSON.
 
-import type { ObjectChange, SignatureReport, VerifyReport } from './types.js';
+import type { ObjectChange, RevocationCheckReport, RevocationSource, SignatureReport, VerifyReport } from './types.js';
 
 export type ReportLanguage = 'vi' | 'en';
 
@@ -35,8 +35,16 @@ const WORDS = {
     validity: 'Hiệu lực chứng thư',
     trusted: 'được tin cậy (chuỗi chứng thực đến tổ chức gốc tin cậy)',
     notTrusted: 'KHÔNG được tin cậy',
+    unconfirmed: 'chưa xác nhận được',
     notChecked: 'chưa kiểm tra (chưa cung cấp danh sách tổ chức chứng thực tin cậy)',
     revocationNotChecked: 'chưa kiểm tra thu hồi',
+    chain: 'Chuỗi chứng thư',
+    revocation: 'Tình trạng thu hồi',
+    good: 'chưa bị thu hồi',
+    revoked: 'ĐÃ BỊ THU HỒI',
+    revocationUnknown: 'không xác định được',
+    revokedOn: 'thu hồi lúc',
+    issuedAt: 'dữ liệu phát hành lúc',
     after: 'Thay đổi sau khi ký',
     none: 'không có',
     allowedOnly: 'chỉ có thay đổi được phép',
@@ -82,8 +90,16 @@ const WORDS = {
     validity: 'Certificate',
     trusted: 'trusted (chains to a trusted root)',
     notTrusted: 'NOT trusted',
+    unconfirmed: 'cannot be confirmed yet',
     notChecked: 'not checked (no trusted roots were given)',
     revocationNotChecked: 'revocation not checked',
+    chain: 'Certificate chain',
+    revocation: 'Revocation',
+    good: 'not revoked',
+    revoked: 'REVOKED',
+    revocationUnknown: 'could not be established',
+    revokedOn: 'revoked on',
+    issuedAt: 'evidence issued',
     after: 'Changes after signing',
     none: 'none',
     allowedOnly: 'only allowed changes',
@@ -103,6 +119,31 @@ const WORDS = {
     findings: 'Found in the file structure',
   },
 } as const;
+
+const SOURCE_WORDS: Record<'vi' | 'en', Record<RevocationSource, string>> = {
+  vi: {
+    'dss-ocsp': 'phản hồi OCSP lưu trong tệp (DSS)',
+    'dss-crl': 'danh sách thu hồi (CRL) lưu trong tệp (DSS)',
+    cms: 'dữ liệu thu hồi kèm trong chữ ký',
+    'online-ocsp': 'hỏi trực tuyến máy chủ OCSP',
+    'online-crl': 'tải trực tuyến danh sách thu hồi (CRL)',
+  },
+  en: {
+    'dss-ocsp': 'OCSP response kept in the file (DSS)',
+    'dss-crl': 'CRL kept in the file (DSS)',
+    cms: 'revocation data inside the signature',
+    'online-ocsp': 'OCSP responder asked online',
+    'online-crl': 'CRL fetched online',
+  },
+};
+
+function revocationLine(check: RevocationCheckReport, language: ReportLanguage): string {
+  const w = WORDS[language];
+  const name = check.subject.split(',')[0]?.replace(/^CN=/, '') ?? check.subject;
+  const status = check.status === 'good' ? w.good : check.status === 'revoked' ? `${w.revoked}${check.revocationTime ? ` (${w.revokedOn} ${check.revocationTime})` : ''}` : w.revocationUnknown;
+  const source = check.source ? ` — ${SOURCE_WORDS[language][check.source]}${check.thisUpdate ? `, ${w.issuedAt} ${check.thisUpdate}` : ''}` : ` — ${check.message}`;
+  return `    ${name}: ${status}${source}`;
+}
 
 const CHANGE_VI: Partial<Record<ObjectChange['code'], string>> = {
   'signature-added': 'thêm một chữ ký mới',
@@ -165,8 +206,11 @@ function signatureBlock(s: SignatureReport, report: VerifyReport, language: Repo
   const isIntact = s.integrity.isByteRangeValid && s.integrity.isDigestValid === true && s.integrity.isSignatureValid === true;
   const isBroken = s.integrity.isDigestValid === false || s.integrity.isSignatureValid === false || !s.integrity.isByteRangeValid;
   lines.push(`  ${w.integrity}: ${isIntact ? w.intact : isBroken ? w.broken : w.unknown}`);
-  const trust = s.trust.status === 'trusted' ? w.trusted : s.trust.status === 'not-checked' ? w.notChecked : `${w.notTrusted} — ${s.trust.message}`;
+  const notTrusted = s.trust.subIndication === 'TRY_LATER' ? w.unconfirmed : w.notTrusted;
+  const trust = s.trust.status === 'trusted' ? w.trusted : s.trust.status === 'not-checked' ? w.notChecked : `${notTrusted} — ${s.trust.message}`;
   lines.push(`  ${w.validity}: ${trust}${s.trust.status === 'trusted' && s.trust.revocation === 'not-checked' ? `; ${w.revocationNotChecked}` : ''}`);
+  if (s.trust.status !== 'not-checked' && s.trust.chain.length > 0) lines.push(`  ${w.chain}: ${s.trust.chain.map((subject) => subject.split(',')[0]?.replace(/^CN=/, '') ?? subject).join(' → ')}`);
+  if (s.trust.revocationChecks.length > 0) lines.push(`  ${w.revocation}:`, ...s.trust.revocationChecks.map((c) => revocationLine(c, language)));
   const after = s.changesAfter.disallowed > 0 ? w.disallowed : s.changesAfter.allowed > 0 ? w.allowedOnly : w.none;
   lines.push(`  ${w.after}: ${after}`);
   if (s.certificationPermission !== null) lines.push(`  ${w.certified}: /P ${s.certificationPermission}`);
@@ -211,6 +255,8 @@ function verdictSentence(report: VerifyReport, language: ReportLanguage): string
       return 'có chữ ký không hợp lệ, hoặc tài liệu đã bị sửa đổi sau khi ký. Không nên tin nội dung tệp này.';
     case 'SIGNATURE_INDETERMINATE':
       return 'chưa đủ căn cứ để xác nhận chữ ký hợp lệ; xem chi tiết bên dưới.';
+    case 'REVOCATION_UNAVAILABLE':
+      return 'nội dung còn nguyên vẹn, nhưng chưa xác định được chứng thư số có bị thu hồi hay không (tệp không mang đủ dữ liệu thu hồi và không hỏi được trực tuyến); hãy kiểm tra lại khi có kết nối mạng.';
     default:
       return `không đọc được tệp như một tài liệu PDF (${report.verdict.code}).`;
   }

@@ -2,14 +2,14 @@
 // behind one function type. The default checks nothing and says so (INDETERMINATE /
 // NO_CERTIFICATE_CHAIN_FOUND). `createBasicTrustValidator` builds a path to PEM roots with
 // node:crypto (issuer name, signature, CA flag, validity at the signing time) and checks no
-// revocation; the full path validation of the pki module replaces it through the same hook.
+// revocation; pki-trust.ts plugs the pki module's path validation and revocation into the same hook.
 
 import { X509Certificate } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MapsignError, fromSystemError } from '../errors.js';
 import { describeCertificate } from '../pki/index.js';
-import type { Indication, SubIndication } from './types.js';
+import type { Indication, RevocationSource, SubIndication } from './types.js';
 
 /** What a certificate is validated for: a document signature or a time-stamp token. */
 export type CertificatePurpose = 'signature' | 'timestamp';
@@ -20,15 +20,41 @@ export interface CertificateValidationRequest {
   signerCertificate: Buffer;
   /** DER certificates that may help build the path: those of the CMS, of the token and of the /DSS. */
   certificates: Buffer[];
-  /** DER OCSP responses and CRLs found in the /DSS and the CMS, for validators that use them. */
+  /** DER OCSP responses and CRLs of the /DSS, for validators that use them. */
   ocsps: Buffer[];
   crls: Buffer[];
-  /** When the certificate must have been valid: the time-stamp's time, else /M, else now. */
+  /** DER OCSP responses and CRLs carried by the CMS itself (adbe-revocationInfoArchival, SignedData crls). */
+  cmsOcsps?: Buffer[];
+  cmsCrls?: Buffer[];
+  /**
+   * When the certificate must have been valid: for a signer, the signature time-stamp's time, else
+   * /M, else now; for a TSA, the time in its token.
+   */
   validationTime: Date;
   /** Whether `validationTime` is proven by a time-stamp (a proof of existence) or only claimed. */
   isValidationTimeProven: boolean;
+  /** The signer's own claimed time (/M), when it differs from a proven `validationTime`. */
+  claimedTime?: Date | null;
   /** The current time of the validation (EN 319 102-1 "current time"). */
   currentTime: Date;
+}
+
+/** The revocation status of one certificate of the chain (every one but the trust anchor). */
+export interface RevocationCheck {
+  subject: string;
+  serialNumber: string;
+  status: 'good' | 'revoked' | 'unknown';
+  source: RevocationSource | null;
+  /** 'ocsp' or 'crl': what the evidence is (for 'cms', which can hold either). */
+  kind: 'ocsp' | 'crl' | null;
+  /** When the evidence was issued (thisUpdate), when it was current until, and (OCSP) signed. */
+  thisUpdate: Date | null;
+  nextUpdate: Date | null;
+  producedAt: Date | null;
+  revocationTime: Date | null;
+  revocationReason: string | null;
+  /** What settled the status, or why nothing did. */
+  message: string;
 }
 
 export interface CertificateValidationResult {
@@ -40,6 +66,12 @@ export interface CertificateValidationResult {
   /** Names the validator in the report. */
   validator: string;
   message: string;
+  /** Per certificate of the chain but the anchor, when the validator checked revocation. */
+  revocationChecks?: RevocationCheck[];
+  /** The time the chain was validated at (the request's `validationTime`). */
+  validationTime?: Date;
+  /** What a soft-fail policy let through, for the report's warnings. */
+  warnings?: string[];
 }
 
 /** Validates one certificate at a time; never throws for a bad certificate, only for its own failures. */

@@ -1,10 +1,10 @@
 // The validation report (docs/verify-report.md, docs/verify-report.schema.json): indications and
 // sub-indications after ETSI EN 319 102-1 §5.1.3, plus what a PDF adds (revisions, changes after
-// signing). Everything here is JSON-serialisable; the schema version changes with any field.
+// signing). Everything here is JSON-serialisable; the schema version changes when a change breaks readers.
 
 import type { ErrorCode } from '../errors.js';
 
-/** Bumped on every change of the report's shape; readers check it before anything else. */
+/** Bumped when the report's shape changes in a way that breaks readers (fields are only added within a version); readers check it first. */
 export const VERIFY_REPORT_SCHEMA_VERSION = 1;
 
 /** ETSI EN 319 102-1 §5.1.3 main indications (TOTAL-PASSED and TOTAL-FAILED shortened). */
@@ -32,6 +32,7 @@ export type SubIndication =
   | 'NO_CERTIFICATE_CHAIN_FOUND'
   | 'REVOKED_NO_POE'
   | 'OUT_OF_BOUNDS_NO_POE'
+  | 'OUT_OF_BOUNDS_NOT_REVOKED'
   | 'TRY_LATER'
   | 'DISALLOWED_CHANGES'
   | 'NO_SIGNATURE_FOUND';
@@ -91,16 +92,40 @@ export interface TimestampReport {
 
 export type TrustStatus = 'trusted' | 'not-trusted' | 'not-checked';
 
+/** Where a revocation status came from (docs/verify-report.md, "Revocation"). */
+export type RevocationSource = 'dss-ocsp' | 'dss-crl' | 'cms' | 'online-ocsp' | 'online-crl';
+
+/** The revocation status of one certificate of the chain, and the evidence it rests on. */
+export interface RevocationCheckReport {
+  subject: string;
+  serialNumber: string;
+  status: 'good' | 'revoked' | 'unknown';
+  source: RevocationSource | null;
+  kind: 'ocsp' | 'crl' | null;
+  /** When the evidence was issued, until when it was current, and (OCSP) when it was signed; +07:00. */
+  thisUpdate: string | null;
+  nextUpdate: string | null;
+  producedAt: string | null;
+  revocationTime: string | null;
+  revocationReason: string | null;
+  message: string;
+}
+
 export interface TrustReport {
   status: TrustStatus;
   indication: Indication;
   subIndication: SubIndication | null;
   /** Subjects from the signer to the trust anchor, when a chain was found. */
   chain: string[];
+  /** Summary over the chain: 'revoked' if any is, else 'unknown' if any is, else 'good'. */
   revocation: 'good' | 'revoked' | 'unknown' | 'not-checked';
-  /** Who decided: 'none', 'mapsign-basic-chain', or the name a plugged-in validator gives. */
+  /** Who decided: 'none', 'mapsign-basic-chain', 'mapsign-pki', or the name a plugged-in validator gives. */
   validator: string;
   message: string;
+  /** The time the chain was validated at (+07:00), when the validator says. */
+  validationTime: string | null;
+  /** One per certificate of the chain but the anchor; empty when revocation was not checked. */
+  revocationChecks: RevocationCheckReport[];
 }
 
 export type ChangeKind = 'added' | 'modified' | 'deleted';

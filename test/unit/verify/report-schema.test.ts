@@ -10,11 +10,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPkcs12KeySource } from '../../../src/pki/index.js';
 import { signPdf } from '../../../src/signing/index.js';
-import { verify, VERIFY_REPORT_SCHEMA_VERSION } from '../../../src/verify/index.js';
+import { createCertificateValidator, verify, VERIFY_REPORT_SCHEMA_VERSION } from '../../../src/verify/index.js';
 import { VERIFY_REPORT_SCHEMA_VERSION as TYPES_VERSION } from '../../../src/verify/types.js';
 import { makePdf } from '../../fixtures/make-pdf.js';
 import { samplePki } from '../../fixtures/make-pki.js';
-import { appendIncrement } from '../../fixtures/make-signed.js';
+import { appendDss, appendIncrement } from '../../fixtures/make-signed.js';
 import { PdfDict, PdfNewStream } from '../../../src/pdf/index.js';
 
 type Schema = Record<string, unknown>;
@@ -65,6 +65,8 @@ beforeAll(async () => {
   const key = await openPkcs12KeySource({ path: pki.p12.staffRsa, password: pki.password });
   await signPdf({ input: join(dir, 'sheet.pdf'), output: join(dir, 'once.pdf'), keySource: key });
   await signPdf({ input: join(dir, 'once.pdf'), output: join(dir, 'twice.pdf'), keySource: key });
+  // The sample CRLs in a /DSS, so the pki validator reports revocation checks offline.
+  await appendDss(join(dir, 'once.pdf'), join(dir, 'with-dss.pdf'), { certificates: [], crls: [readFileSync(pki.crlDer), readFileSync(pki.rootCrlDer)] });
   await appendIncrement(join(dir, 'twice.pdf'), join(dir, 'tampered.pdf'), async (reader) => [
     { ref: (await reader.getPage(1)).dict.get('Contents') as never, value: new PdfNewStream(new PdfDict(), Buffer.from('0 g')) },
   ]);
@@ -79,6 +81,15 @@ describe('the verify report schema', () => {
     const report = JSON.parse(JSON.stringify(await verify(join(dir, file)))) as unknown;
     const errors: string[] = [];
     check(report, schema, '$', errors);
+    expect(errors).toEqual([]);
+  });
+
+  it.each(['with-dss.pdf', 'once.pdf'])('describes the report of %s checked by the pki validator offline', async (file) => {
+    const trust = await createCertificateValidator({ trust: { roots: [pki.rootCa] } });
+    const report = await verify(join(dir, file), { trust });
+    expect(report.signatures[0]!.trust.revocationChecks.length).toBeGreaterThan(0);
+    const errors: string[] = [];
+    check(JSON.parse(JSON.stringify(report)) as unknown, schema, '$', errors);
     expect(errors).toEqual([]);
   });
 
