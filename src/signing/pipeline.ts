@@ -5,7 +5,7 @@
 import { open, rm, type FileHandle } from 'node:fs/promises';
 import { MapsignError, PlaceholderTooSmallError, fromSystemError } from '../errors.js';
 import { estimateSignedDataSize, type HashAlgorithm } from '../cms/index.js';
-import { PdfReader } from '../pdf/index.js';
+import { PdfReader, type StampPlacement, type VisibleStampOptions } from '../pdf/index.js';
 import { createRevocationChecker, type KeySource } from '../pki/index.js';
 import { checkSigner, type CheckSignerOptions, type CheckSignerResult } from './check-signer.js';
 import { copyAndDigest, type ProgressListener } from './digest.js';
@@ -16,6 +16,7 @@ import { verifyOwnOutput } from './verify-own-output.js';
 import { chainFromPool } from './extend.js';
 import { appendDocumentTimestamp, appendDss, collectValidationData, type OutputState } from './ltv.js';
 import { assertOutputFree, publishTemporaryFile, temporaryPathFor } from './output-file.js';
+import { completeStamp } from './stamp.js';
 
 export type PadesLevel = 'B-B' | 'B-T' | 'B-LT' | 'B-LTA';
 
@@ -51,6 +52,11 @@ export interface SignPdfOptions {
   trust?: CheckSignerOptions['trust'];
   /** With `trust`: the revocation policy, 'hard-fail' by default. */
   revocation?: CheckSignerOptions['revocation'];
+  /**
+   * A visible stamp on the widget, in the signature's own increment. {signerName} and
+   * {organisation} default to the certificate's; {signingTime} is the signing time (+07:00).
+   */
+  stamp?: VisibleStampOptions;
 }
 
 export interface SignPdfResult {
@@ -76,6 +82,8 @@ export interface SignPdfResult {
   signatureBytes: number;
   /** How many times the reservation had to grow. */
   attempts: number;
+  /** Where the visible stamp went (only with `stamp`). */
+  stamp?: StampPlacement;
 }
 
 const MAX_ATTEMPTS = 3;
@@ -97,6 +105,7 @@ export async function signPdf(options: SignPdfOptions): Promise<SignPdfResult> {
   const revocation = checker ? { ...options.revocation, checker } : options.revocation;
   const signer = await checkSigner(chain, signingTime, { trust: options.trust, revocation });
   await assertOutputFree(options.output, options.overwrite ?? false);
+  const stamp = options.stamp ? completeStamp(options.stamp, signer, signingTime) : undefined;
 
   let reservedBytes =
     estimateSignedDataSize({
@@ -124,6 +133,7 @@ export async function signPdf(options: SignPdfOptions): Promise<SignPdfResult> {
         reason: options.reason,
         location: options.location,
         contactInfo: options.contactInfo,
+        stamp,
       });
       output = await open(temp, 'w', 0o644).catch((error: unknown) => {
         throw fromSystemError(error, temp);
@@ -169,6 +179,7 @@ export async function signPdf(options: SignPdfOptions): Promise<SignPdfResult> {
           reservedBytes,
           signatureBytes: cms.length,
           attempts: attempt,
+          ...(revision.stampPlacement ? { stamp: revision.stampPlacement } : {}),
         };
       } catch (error) {
         if (!(error instanceof PlaceholderTooSmallError) || attempt >= MAX_ATTEMPTS) throw error;

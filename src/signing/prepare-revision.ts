@@ -7,8 +7,11 @@ import {
   buildSignatureDictionary,
   formatByteRange,
   planSignatureField,
+  planStampedSignatureField,
   type PdfReader,
   type SignatureFieldOptions,
+  type StampPlacement,
+  type VisibleStampOptions,
 } from '../pdf/index.js';
 
 export interface PrepareRevisionOptions extends SignatureFieldOptions {
@@ -20,6 +23,8 @@ export interface PrepareRevisionOptions extends SignatureFieldOptions {
   location?: string;
   contactInfo?: string;
   signerName?: string;
+  /** A visible stamp for the widget, written in this same increment (its {fields} already complete). */
+  stamp?: VisibleStampOptions;
 }
 
 export interface PreparedRevision {
@@ -35,10 +40,13 @@ export interface PreparedRevision {
   fieldName: string;
   pageNumber: number;
   signatureObjectNumber: number;
+  /** Where the visible stamp went, when there is one. */
+  stampPlacement?: StampPlacement;
 }
 
 export async function prepareRevision(reader: PdfReader, options: PrepareRevisionOptions): Promise<PreparedRevision> {
-  const plan = await planSignatureField(reader, options);
+  const stamped = options.stamp ? await planStampedSignatureField(reader, { ...options, stamp: options.stamp }) : undefined;
+  const plan = stamped ?? (await planSignatureField(reader, options));
   const isTimestamp = options.kind === 'document-timestamp';
   const signatureDictionary = buildSignatureDictionary({
     type: isTimestamp ? 'DocTimeStamp' : 'Sig',
@@ -67,5 +75,6 @@ export async function prepareRevision(reader: PdfReader, options: PrepareRevisio
     fieldName: plan.fieldName,
     pageNumber: plan.page.pageNumber,
     signatureObjectNumber: plan.signatureRef.num,
+    ...(stamped ? { stampPlacement: stamped.placement } : {}),
   };
 }

@@ -1,9 +1,10 @@
 // `mapsign sign IN.pdf -o OUT.pdf --p12 FILE --password-env VAR`: one PAdES B-B signature,
 // appended as an incremental update.
 
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
 import { MapsignError, fromSystemError } from '../../errors.js';
+import { STAMP_CORNERS, loadStampTemplates, resolveStampTemplate, type StampBoxMm, type StampCorner, type VisibleStampOptions } from '../../pdf/index.js';
 import { openPkcs12KeySource, readTrustConfig, REVOCATION_POLICIES, type RevocationPolicy } from '../../pki/index.js';
 import { createTsaClient, signPdf, type PadesLevel } from '../../signing/index.js';
 import { createProgressBar, formatBytes } from '../output.js';
@@ -28,7 +29,24 @@ interface SignCommandOptions {
   level?: PadesLevel;
   tsa?: string;
   onTsaFailure: 'fail' | 'lower';
+  visible?: boolean;
+  template?: string;
+  templates?: string;
+  box?: string;
+  corner?: StampCorner;
+  signatureImage?: string;
+  sealImage?: string;
+  qr?: string;
+  title?: string;
+  authority?: string;
+  organisation?: string;
+  signerName?: string;
+  dossierCode?: string;
 }
+
+/** Stamp images are small; a bigger file is a mistake (and would cost memory on every signature). */
+const MAX_STAMP_IMAGE_BYTES = 8 * 1024 * 1024;
+const STAMP_OPTIONS = ['template', 'templates', 'box', 'corner', 'signatureImage', 'sealImage', 'qr', 'title', 'authority', 'organisation', 'signerName', 'dossierCode'] as const;
 
 async function readPassword(options: SignCommandOptions): Promise<string> {
   if (options.passwordEnv && options.passwordFile) {
@@ -52,6 +70,56 @@ function parsePage(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   if (!/^[1-9]\d*$/.test(value)) throw new MapsignError('USAGE_INVALID', `--page must be a page number from 1, not "${value}"`);
   return Number(value);
+}
+
+function parseBox(value: string): StampBoxMm {
+  const parts = value.split(',').map((part) => part.trim());
+  const numbers = parts.map(Number);
+  if (parts.length !== 4 || parts.some((p) => p === '') || !numbers.every(Number.isFinite)) {
+    throw new MapsignError('USAGE_INVALID', `--box must be x,y,width,height in millimetres, not "${value}"`);
+  }
+  const [x, y, width, height] = numbers as [number, number, number, number];
+  if (x < 0 || y < 0 || width <= 0 || height <= 0) throw new MapsignError('USAGE_INVALID', `--box ${value}: x and y must be ≥ 0, width and height > 0`);
+  return { x, y, width, height };
+}
+
+async function readStampImage(path: string, option: string): Promise<Buffer> {
+  const info = await stat(path).catch((error: unknown) => {
+    throw fromSystemError(error, path);
+  });
+  if (info.size > MAX_STAMP_IMAGE_BYTES) {
+    throw new MapsignError('USAGE_INVALID', `${option} ${path} is ${info.size} bytes; stamp images must be under ${MAX_STAMP_IMAGE_BYTES} bytes`);
+  }
+  return readFile(path).catch((error: unknown) => {
+    throw fromSystemError(error, path);
+  });
+}
+
+/** The visible stamp from --visible and its options: the role's template, then the options over it. */
+async function readStampOptions(options: SignCommandOptions): Promise<VisibleStampOptions | undefined> {
+  if (!options.visible) {
+    const given = STAMP_OPTIONS.filter((key) => options[key] !== undefined);
+    if (given.length > 0) throw new MapsignError('USAGE_INVALID', `stamp options (${given.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')}) need --visible`);
+    return undefined;
+  }
+  const templates = await loadStampTemplates(options.templates ?? process.env['MAPSIGN_STAMP_TEMPLATES'] ?? undefined);
+  const template = resolveStampTemplate(templates, options.template);
+  return {
+    box: options.box ? parseBox(options.box) : template.box,
+    corner: options.corner ?? template.corner,
+    lines: template.lines,
+    fields: {
+      role: template.label || undefined,
+      authority: options.authority ?? template.authority,
+      title: options.title ?? template.title,
+      signerName: options.signerName,
+      organisation: options.organisation,
+      dossierCode: options.dossierCode,
+    },
+    signatureImage: options.signatureImage ? await readStampImage(options.signatureImage, '--signature-image') : undefined,
+    sealImage: options.sealImage ? await readStampImage(options.sealImage, '--seal-image') : undefined,
+    qrText: options.qr,
+  };
 }
 
 export function registerSign(program: Command): void {
@@ -78,11 +146,25 @@ export function registerSign(program: Command): void {
     .addOption(new Option('--level <level>', 'PAdES level (default: B-B, or B-T with --tsa)').choices(['B-B', 'B-T', 'B-LT', 'B-LTA']))
     .option('--tsa <url>', 'RFC 3161 time-stamping authority for B-T and above (default: $TSA_URL)')
     .addOption(new Option('--on-tsa-failure <policy>', 'when the TSA cannot be reached: fail, or sign at B-B and say so').choices(['fail', 'lower']).default('fail'))
+    .option('--visible', 'draw a visible stamp on the widget (see docs/stamps.md)')
+    .option('--template <role>', 'stamp template of the signer role: don-vi-do-dac, ubnd-xa, van-phong-dang-ky, so-nnmt, … (default: the defaults)')
+    .option('--templates <file>', 'stamp templates JSON (default: $MAPSIGN_STAMP_TEMPLATES, else config/stamp-templates.json)')
+    .option('--box <x,y,w,h>', 'stamp box in millimetres from --corner (default: the template\'s)')
+    .addOption(new Option('--corner <corner>', 'page corner the box is measured from, as the page is displayed').choices([...STAMP_CORNERS]))
+    .option('--signature-image <png>', 'PNG of the signer\'s signature (transparent background)')
+    .option('--seal-image <png>', 'PNG of the organisation\'s seal, drawn over the signature\'s left third')
+    .option('--qr <url>', 'QR code with this verification URL')
+    .option('--authority <text>', 'authority prefix, e.g. "KT. GIÁM ĐỐC" (default: the template\'s)')
+    .option('--title <text>', 'the signer\'s title, e.g. "PHÓ GIÁM ĐỐC" (default: the template\'s)')
+    .option('--signer-name <text>', 'name on the stamp (default: the certificate\'s common name)')
+    .option('--organisation <text>', '"Ký bởi" organisation (default: the certificate\'s organisation)')
+    .option('--dossier-code <code>', 'dossier code shown on the stamp, e.g. 000.00.31.H56-260715-0012')
     .action(async (input: string, options: SignCommandOptions) => {
       const tsaUrl = options.tsa ?? process.env['TSA_URL'];
       const password = await readPassword(options);
       const keySource = await openPkcs12KeySource({ path: options.p12, password, scheme: options.pss ? 'rsa-pss' : undefined });
       const trustConfig = readTrustConfig(process.env, { trust: options.trust });
+      const stamp = await readStampOptions(options);
       const progress = createProgressBar('signing');
       const result = await signPdf({
         input,
@@ -101,8 +183,10 @@ export function registerSign(program: Command): void {
         revocation: options.revocation ? { policy: options.revocation } : undefined,
         level: options.level,
         timestamp: tsaUrl ? { timestamper: createTsaClient({ url: tsaUrl }), onUnavailable: options.onTsaFailure } : undefined,
+        stamp,
       }).finally(() => progress.finish());
       for (const warning of result.signer.trust?.warnings ?? []) process.stderr.write(`mapsign: warning: ${warning}\n`);
+      if (result.stamp?.isClamped) process.stderr.write(`mapsign: warning: the stamp box ran past the page edge and was moved to ${result.stamp.box.x},${result.stamp.box.y} mm from ${result.stamp.corner}\n`);
       if (result.loweredBecause) process.stderr.write(`mapsign: warning: signed at PAdES B-B only: ${result.loweredBecause}\n`);
       if (options.json) {
         process.stdout.write(`${JSON.stringify({ ok: true, ...result }, null, 2)}\n`);
@@ -115,6 +199,9 @@ export function registerSign(program: Command): void {
           `  signer    ${result.signer.subject}`,
           `  issuer    ${result.signer.issuer}`,
           `  level     PAdES ${result.level}, ${result.hashAlgorithm}${result.timestampTime ? `, time-stamped ${result.timestampTime}` : ''}`,
+          ...(result.stamp
+            ? [`  stamp     ${result.stamp.box.width} × ${result.stamp.box.height} mm at ${result.stamp.box.x},${result.stamp.box.y} mm from ${result.stamp.corner}`]
+            : []),
           `  size      ${formatBytes(result.size)}`,
           `  sha256    ${result.sha256}`,
         ].join('\n') + '\n',
