@@ -85,18 +85,16 @@ export const ERROR_CODES = {
   TRUST_NOT_CHECKED: { http: 422, exit: EX_DATAERR, retryable: false, summaryVi: 'Chưa kiểm tra chứng thư số với danh sách tổ chức chứng thực tin cậy' },
   PDF_REVISION_HIDDEN: { http: 422, exit: EX_DATAERR, retryable: false, summaryVi: 'Tệp có phiên bản bị che giấu khỏi lịch sử sửa đổi' },
   PDF_UNEXPLAINED_DATA: { http: 422, exit: EX_DATAERR, retryable: false, summaryVi: 'Có dữ liệu lạ nối thêm sau phiên bản cuối của tệp' },
-  // The signing service (issue 6). The API answers AUTH_REQUIRED with 401, AUTH_FORBIDDEN with 403
-  // and RANGE_NOT_SATISFIABLE with 416 (src/api/error-handler.ts); the table keeps 400 until the
-  // error-table test admits those statuses.
-  AUTH_REQUIRED: { http: 400, exit: EX_NOPERM, retryable: false, summaryVi: 'Cần khóa truy cập hợp lệ' },
-  AUTH_FORBIDDEN: { http: 400, exit: EX_NOPERM, retryable: false, summaryVi: 'Không có quyền thực hiện thao tác này' },
+  // The signing service (issue 6).
+  AUTH_REQUIRED: { http: 401, exit: EX_NOPERM, retryable: false, summaryVi: 'Cần khóa truy cập hợp lệ' },
+  AUTH_FORBIDDEN: { http: 403, exit: EX_NOPERM, retryable: false, summaryVi: 'Không có quyền thực hiện thao tác này' },
   RATE_LIMITED: { http: 429, exit: EX_TEMPFAIL, retryable: true, summaryVi: 'Quá nhiều yêu cầu, vui lòng thử lại sau' },
   IDEMPOTENCY_KEY_REQUIRED: { http: 400, exit: EX_USAGE, retryable: false, summaryVi: 'Thiếu tiêu đề Idempotency-Key' },
   IDEMPOTENCY_KEY_REUSED: { http: 409, exit: EX_DATAERR, retryable: false, summaryVi: 'Khóa Idempotency-Key đã được dùng cho một yêu cầu khác' },
   UPLOAD_TOO_LARGE: { http: 413, exit: EX_DATAERR, retryable: false, summaryVi: 'Tệp tải lên vượt quá dung lượng cho phép' },
   REQUEST_NOT_FOUND: { http: 404, exit: EX_NOINPUT, retryable: false, summaryVi: 'Không tìm thấy yêu cầu ký' },
   ROUTE_NOT_FOUND: { http: 404, exit: EX_USAGE, retryable: false, summaryVi: 'Không có địa chỉ này' },
-  RANGE_NOT_SATISFIABLE: { http: 400, exit: EX_USAGE, retryable: false, summaryVi: 'Khoảng byte yêu cầu nằm ngoài tệp' },
+  RANGE_NOT_SATISFIABLE: { http: 416, exit: EX_USAGE, retryable: false, summaryVi: 'Khoảng byte yêu cầu nằm ngoài tệp' },
   SIGNER_UNKNOWN: { http: 422, exit: EX_CONFIG, retryable: false, summaryVi: 'Không có khóa ký nào được cấu hình với tên này' },
   TASK_NOT_AVAILABLE: { http: 409, exit: EX_DATAERR, retryable: false, summaryVi: 'Tờ bản đồ không còn chờ chữ ký này' },
   JOB_OUT_OF_ORDER: { http: 409, exit: EX_TEMPFAIL, retryable: true, summaryVi: 'Bước ký trước của tờ bản đồ chưa xong' },

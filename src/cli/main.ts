@@ -3,12 +3,18 @@
 // the code table in src/errors.ts.
 
 import { Command, CommanderError } from 'commander';
+import { registerArchive } from './commands/archive.js';
+import { registerAudit } from './commands/audit.js';
 import { registerCerts } from './commands/certs.js';
 import { registerDevPki } from './commands/dev-pki.js';
 import { registerExtend } from './commands/extend.js';
 import { registerInspect } from './commands/inspect.js';
+import { registerKeys } from './commands/keys.js';
+import { registerSearch } from './commands/search.js';
+import { registerServe } from './commands/serve.js';
 import { registerSign } from './commands/sign.js';
 import { registerVerify } from './commands/verify.js';
+import { registerWorker } from './commands/worker.js';
 import { reportError } from './output.js';
 
 export function buildProgram(): Command {
@@ -20,10 +26,16 @@ export function buildProgram(): Command {
     .exitOverride();
   registerSign(program);
   registerInspect(program);
+  registerArchive(program);
+  registerSearch(program);
+  registerAudit(program);
   registerCerts(program);
   registerDevPki(program);
   registerExtend(program);
   registerVerify(program);
+  registerServe(program);
+  registerWorker(program);
+  registerKeys(program);
   return program;
 }
 

@@ -31,7 +31,8 @@ const LIBRARY_HOMES: Record<string, string[]> = {
   bullmq: ['queue'],
   fastify: ['api'],
   pg: ['archive'],
-  'better-sqlite3': ['archive'],
+  // The embedded default persists its jobs and API keys in SQLite too (DESIGN.md "Where it runs").
+  'better-sqlite3': ['archive', 'queue'],
 };
 
 function sourceFiles(dir: string): string[] {

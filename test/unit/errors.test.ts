@@ -6,7 +6,7 @@ describe('error code table', () => {
   it('maps every code to an HTTP status, an exit code from sysexits and a Vietnamese summary', () => {
     for (const [code, spec] of Object.entries(ERROR_CODES)) {
       expect(code).toMatch(/^[A-Z]+(_[A-Z0-9]+)+$/);
-      expect([400, 404, 409, 413, 415, 422, 429, 500, 503]).toContain(spec.http);
+      expect([400, 401, 403, 404, 409, 413, 415, 416, 422, 429, 500, 503]).toContain(spec.http);
       expect(spec.exit).toBeGreaterThanOrEqual(64);
       expect(spec.exit).toBeLessThanOrEqual(78);
       expect(spec.summaryVi.length).toBeGreaterThan(3);

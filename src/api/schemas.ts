@@ -1,0 +1,128 @@
+// JSON schemas of the API (OpenAPI 3.1 is generated from them by @fastify/swagger). Response
+// schemas name the fields clients rely on and let the rest through.
+
+export const problemSchema = {
+  $id: 'Problem',
+  type: 'object',
+  description: 'RFC 9457 problem details with mapsign\'s stable error code (docs/errors.md).',
+  properties: {
+    type: { type: 'string', examples: ['urn:mapsign:error:IDEMPOTENCY_KEY_REUSED'] },
+    title: { type: 'string', description: 'Summary of the code, in Vietnamese' },
+    status: { type: 'integer' },
+    code: { type: 'string', description: 'Stable error code' },
+    message: { type: 'string' },
+    requestId: { type: 'string' },
+    details: { type: 'object', additionalProperties: true },
+  },
+  required: ['type', 'title', 'status', 'code', 'message', 'requestId'],
+} as const;
+
+export const errorResponses = (...statuses: number[]): Record<number, unknown> =>
+  Object.fromEntries(statuses.map((status) => [status, { description: 'Problem details', content: { 'application/problem+json': { schema: { $ref: 'Problem#' } } } }]));
+
+export const sheetMetadataSchema = {
+  type: 'object',
+  description: 'The archive\'s metadata contract (docs/archive.md).',
+  properties: {
+    dossierCode: { type: 'string', examples: ['000.00.31.H56-260715-0012'] },
+    procedureCode: { type: 'string', examples: ['1.013823'] },
+    procedureSuffix: { type: 'string', examples: ['H56'] },
+    decisionRef: { type: ['string', 'null'] },
+    documentKind: { type: 'string', enum: ['ban-do-dia-chinh', 'trich-luc', 'trich-do-dia-chinh', 'ban-do-hien-trang'] },
+    province: { type: 'string' },
+    commune: { type: 'string' },
+    legacyDistrict: { type: ['string', 'null'] },
+    sheetNumber: { type: 'string' },
+    gridSheetNumber: { type: ['string', 'null'] },
+    parcelNumbers: { type: 'array', items: { type: 'string' } },
+    parcelIds: { type: 'array', items: { type: 'string' } },
+    scale: { type: 'integer' },
+    paperSize: { type: 'string', enum: ['A0', 'A1', 'A2', 'A3', 'A4'] },
+    surveyUnit: { type: 'string' },
+  },
+  additionalProperties: true,
+} as const;
+
+/** The JSON of the `request` part (documentation; checked in sign-request-body.ts). */
+export const signRequestPartSchema = {
+  type: 'object',
+  required: ['signatures', 'sheets'],
+  properties: {
+    signatures: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 10,
+      description: 'Signatures in signing order. With `signer` (a server-side key) the queue applies it; with only `role` it waits for a staff member holding that role.',
+      items: { type: 'object', required: ['role'], properties: { role: { type: 'string' }, signer: { type: ['string', 'null'] } } },
+    },
+    sheets: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        oneOf: [
+          { type: 'object', required: ['part', 'metadata'], properties: { part: { type: 'string', description: 'Name of the file part' }, metadata: sheetMetadataSchema } },
+          { type: 'object', required: ['sheetId'], properties: { sheetId: { type: 'integer', description: 'An archived sheet, for its next signature' } } },
+        ],
+      },
+    },
+    callbackUrl: { type: 'string', format: 'uri', description: 'Receives a Standard Webhooks message when the request finishes' },
+  },
+} as const;
+
+export const signRequestUploadSchema = {
+  type: 'object',
+  required: ['request'],
+  properties: {
+    request: { ...signRequestPartSchema, description: 'JSON part (Content-Type application/json)' },
+  },
+  additionalProperties: { type: 'string', format: 'binary', description: 'One PDF per sheet, under the part name its sheet gives' },
+} as const;
+
+export const acceptedSchema = {
+  type: 'object',
+  properties: { id: { type: 'string' }, status: { type: 'string' }, statusUrl: { type: 'string' } },
+  required: ['id', 'status', 'statusUrl'],
+} as const;
+
+const errorObject = { type: ['object', 'null'], properties: { code: { type: 'string' }, message: { type: 'string' }, details: { type: 'object', additionalProperties: true } }, additionalProperties: true } as const;
+
+export const signRequestViewSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    status: { type: 'string', enum: ['processing', 'waiting-signature', 'completed', 'completed-with-errors', 'failed'] },
+    createdAt: { type: 'string' },
+    updatedAt: { type: 'string' },
+    progress: { type: 'number' },
+    signatures: { type: 'array', items: { type: 'object', properties: { role: { type: 'string' }, signer: { type: ['string', 'null'] } } } },
+    callbackUrl: { type: ['string', 'null'] },
+    sheets: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          index: { type: 'integer' },
+          part: { type: ['string', 'null'] },
+          sourceSheetId: { type: ['integer', 'null'] },
+          status: { type: 'string', enum: ['queued', 'signing', 'archiving', 'waiting-signature', 'done', 'failed'] },
+          signaturesDone: { type: 'integer' },
+          signaturesTotal: { type: 'integer' },
+          progress: { type: 'number' },
+          waitingForRole: { type: ['string', 'null'] },
+          sheetId: { type: ['integer', 'null'] },
+          revision: { type: ['integer', 'null'] },
+          sha256: { type: ['string', 'null'] },
+          size: { type: ['integer', 'null'] },
+          fileUrl: { type: ['string', 'null'] },
+          signatures: { type: 'array', items: { type: 'object', additionalProperties: true } },
+          error: errorObject,
+        },
+        additionalProperties: true,
+      },
+    },
+    notification: { type: ['object', 'null'], additionalProperties: true },
+  },
+  additionalProperties: true,
+} as const;
+
+export const anyObject = { type: 'object', additionalProperties: true } as const;

@@ -1,0 +1,118 @@
+// The `request` part of POST /v1/sign-requests, checked by hand (it arrives inside multipart, so
+// Fastify's validator never sees it): signatures in order, sheets as uploaded parts with their
+// metadata or as references to archived sheets, and the callback URL.
+
+import { createHash } from 'node:crypto';
+import { validateSheetMetadata, type SheetMetadata } from '../archive/index.js';
+import { MapsignError, isMapsignError } from '../errors.js';
+import type { SignatureSpec } from '../queue/index.js';
+import { PART_NAME } from './upload.js';
+
+export type SheetInput = { part: string; metadata: SheetMetadata } | { sheetId: number };
+
+export interface SignRequestBody {
+  signatures: SignatureSpec[];
+  sheets: SheetInput[];
+  callbackUrl: string | null;
+}
+
+const ROLE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const SIGNER = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+const MAX_SIGNATURES = 10;
+
+function usage(message: string, details?: Record<string, string | number | string[]>): MapsignError {
+  return new MapsignError('USAGE_INVALID', `request part: ${message}`, { details });
+}
+
+/** Whether the callback URL is acceptable: http(s), no credentials, at most 2048 characters. */
+function checkCallbackUrl(value: unknown): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'string' || value.length > 2048) throw usage('callbackUrl must be a URL of at most 2048 characters');
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw usage(`callbackUrl ${JSON.stringify(value)} is not a URL`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw usage('callbackUrl must be http or https');
+  if (url.username || url.password) throw usage('callbackUrl must not carry credentials');
+  return url.toString();
+}
+
+/**
+ * Parses and checks the request JSON. `signerNames` are the server-side keys configured.
+ *
+ * @throws MapsignError `USAGE_INVALID`, `ARCHIVE_METADATA_INVALID` (with the sheet's index), `SIGNER_UNKNOWN`
+ */
+export function parseSignRequestBody(text: string, options: { signerNames: readonly string[]; maxSheets: number }): SignRequestBody {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw usage(`not JSON: ${(error as Error).message}`);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw usage('must be a JSON object');
+  const body = raw as Record<string, unknown>;
+  for (const key of Object.keys(body)) if (!['signatures', 'sheets', 'callbackUrl'].includes(key)) throw usage(`unknown field ${JSON.stringify(key)}`);
+  const signaturesRaw = body['signatures'];
+  if (!Array.isArray(signaturesRaw) || signaturesRaw.length === 0 || signaturesRaw.length > MAX_SIGNATURES) throw usage(`signatures must list 1 to ${MAX_SIGNATURES} signatures in signing order`);
+  const signatures: SignatureSpec[] = signaturesRaw.map((item: unknown, index) => {
+    const entry = item as Record<string, unknown> | null;
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw usage(`signatures[${index}] must be an object`);
+    for (const key of Object.keys(entry)) if (key !== 'role' && key !== 'signer') throw usage(`signatures[${index}]: unknown field ${JSON.stringify(key)}`);
+    if (typeof entry['role'] !== 'string' || !ROLE.test(entry['role'])) throw usage(`signatures[${index}].role must be a role name such as "department"`);
+    const signer = entry['signer'];
+    if (signer !== undefined && signer !== null) {
+      if (typeof signer !== 'string' || !SIGNER.test(signer)) throw usage(`signatures[${index}].signer must be the name of a server-side key`);
+      if (!options.signerNames.includes(signer)) {
+        throw new MapsignError('SIGNER_UNKNOWN', `no server-side key named ${JSON.stringify(signer)}; configured: ${options.signerNames.join(', ') || 'none'}`, { details: { signer, index } });
+      }
+    }
+    return { role: entry['role'], signer: typeof signer === 'string' ? signer : null };
+  });
+  const sheetsRaw = body['sheets'];
+  if (!Array.isArray(sheetsRaw) || sheetsRaw.length === 0 || sheetsRaw.length > options.maxSheets) throw usage(`sheets must list 1 to ${options.maxSheets} sheets`);
+  const parts = new Set<string>();
+  const referenced = new Set<number>();
+  const sheets: SheetInput[] = sheetsRaw.map((item: unknown, index) => {
+    const entry = item as Record<string, unknown> | null;
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw usage(`sheets[${index}] must be an object`);
+    if (entry['sheetId'] !== undefined) {
+      if (Object.keys(entry).some((k) => k !== 'sheetId')) throw usage(`sheets[${index}]: a reference to an archived sheet has only sheetId`);
+      const id = entry['sheetId'];
+      if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 1) throw usage(`sheets[${index}].sheetId must be an archived sheet's id`);
+      if (referenced.has(id)) throw usage(`sheets[${index}]: sheet ${id} is named twice`);
+      referenced.add(id);
+      return { sheetId: id };
+    }
+    for (const key of Object.keys(entry)) if (key !== 'part' && key !== 'metadata') throw usage(`sheets[${index}]: unknown field ${JSON.stringify(key)}`);
+    const part = entry['part'];
+    if (typeof part !== 'string' || !PART_NAME.test(part)) throw usage(`sheets[${index}].part must name a file part of this upload`);
+    if (parts.has(part)) throw usage(`sheets[${index}]: part ${part} is named twice`);
+    parts.add(part);
+    try {
+      return { part, metadata: validateSheetMetadata(entry['metadata']) };
+    } catch (error) {
+      if (isMapsignError(error, 'ARCHIVE_METADATA_INVALID')) {
+        throw new MapsignError('ARCHIVE_METADATA_INVALID', `sheets[${index}] (${part}): ${error.message}`, { details: { ...error.details, sheet: index, part } });
+      }
+      throw error;
+    }
+  });
+  return { signatures, sheets, callbackUrl: checkCallbackUrl(body['callbackUrl']) };
+}
+
+/** JSON with object keys sorted, so the same content hashes the same whatever its formatting. */
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.keys(value as object).sort().map((k) => [k, canonical((value as Record<string, unknown>)[k])]));
+  }
+  return value;
+}
+
+/** The hash that decides "same body" for an idempotency key: the request JSON (canonical) and each part's name and file hash. */
+export function hashSignRequestBody(text: string, files: ReadonlyArray<{ part: string; sha256: string }>): string {
+  const parts = [...files].map((f) => [f.part, f.sha256]).sort((a, b) => (a[0]! < b[0]! ? -1 : 1));
+  return createHash('sha256').update(JSON.stringify({ request: canonical(JSON.parse(text)), files: parts })).digest('hex');
+}

@@ -1,0 +1,274 @@
+// `mapsign worker KIND…` (with REDIS_URL: run the BullMQ workers of these job kinds), and the
+// service runtime every entry point builds: configuration → request store, working files,
+// archive, API keys, queue adapter, key sources, processors' dependencies.
+
+import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import type { Logger } from 'pino';
+import type { Archive } from '../../archive/index.js';
+import type { ApiKeyStore } from '../../api/index.js';
+import { readServiceConfig, samplePkiDir, type ServiceConfig, type SignerKeyConfig } from '../../config.js';
+import { MapsignError, fromSystemError } from '../../errors.js';
+import type { KeySource } from '../../pki/index.js';
+import type { JobKind, JobQueue, ProcessorDeps, ServiceDatabase, SignerRef, SigningService, SqliteRequestStore, WorkFileStore } from '../../queue/index.js';
+import type { CertificateValidator, VerifyReport } from '../../verify/index.js';
+
+/** The job kinds (also in queue/, which this file loads only when a service starts). */
+const JOB_KIND_NAMES: readonly JobKind[] = ['sign-sheet', 'archive-sheet', 'notify'];
+
+/** The service's modules, loaded when a service starts so that other commands stay quick to start. */
+async function loadModules() {
+  const [pinoModule, archive, api, pki, queue, signing, verify, archiveCommand] = await Promise.all([
+    import('pino'),
+    import('../../archive/index.js'),
+    import('../../api/index.js'),
+    import('../../pki/index.js'),
+    import('../../queue/index.js'),
+    import('../../signing/index.js'),
+    import('../../verify/index.js'),
+    import('./archive.js'),
+  ]);
+  return { pino: pinoModule.pino, archive, api, pki, queue, signing, verify, readSignatureFacts: archiveCommand.readSignatureFacts };
+}
+
+export interface ServiceRuntime {
+  config: ServiceConfig;
+  logger: Logger;
+  db: ServiceDatabase;
+  store: SqliteRequestStore;
+  files: WorkFileStore;
+  archive: Archive;
+  keys: ApiKeyStore;
+  queue: JobQueue;
+  service: SigningService;
+  processorDeps: ProcessorDeps;
+  /** Verifies a file with the configured trust. */
+  verifyReport(path: string): Promise<VerifyReport>;
+  isTrustConfigured: boolean;
+  /** Starts workers of these kinds in this process. */
+  startWorkers(kinds: readonly JobKind[]): Promise<void>;
+  close(options?: { graceMs?: number }): Promise<void>;
+}
+
+export interface OpenServiceRuntimeOptions {
+  /** `api`: enqueue only and follow queue events (BullMQ) — `worker`, `embedded`: run jobs here. */
+  role: 'api' | 'worker' | 'embedded';
+  logger?: Logger;
+  /** Replaces processor dependencies (tests inject faults here). */
+  overrides?: Partial<ProcessorDeps>;
+  /** Embedded queue lease (tests shorten it). */
+  leaseMs?: number;
+}
+
+export async function createServiceLogger(config: Pick<ServiceConfig, 'logLevel'>, name: string): Promise<Logger> {
+  const { pino, api } = await loadModules();
+  return pino({ name, level: config.logLevel, redact: { paths: api.LOG_REDACTIONS, censor: '[redacted]' } });
+}
+
+export { JOB_KIND_NAMES };
+
+export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig {
+  return readServiceConfig(env, (path) => {
+    try {
+      return readFileSync(path, 'utf8');
+    } catch (error) {
+      throw fromSystemError(error, path);
+    }
+  });
+}
+
+async function passwordOf(config: SignerKeyConfig, label: string): Promise<string> {
+  if (config.password !== undefined) return config.password;
+  if (config.passwordEnv) {
+    const value = process.env[config.passwordEnv];
+    if (value === undefined) throw new MapsignError('CONFIG_INVALID', `the password of ${label} is read from $${config.passwordEnv}, which is not set`);
+    return value;
+  }
+  if (config.passwordFile) {
+    const text = await readFile(config.passwordFile, 'utf8').catch((error: unknown) => {
+      throw fromSystemError(error, config.passwordFile!);
+    });
+    return text.replace(/\r?\n$/, '');
+  }
+  throw new MapsignError('CONFIG_INVALID', `${label} has no password source`);
+}
+
+/** Opens a signer's PKCS#12 key (checks its password now). */
+export async function openSignerKey(config: SignerKeyConfig, label: string): Promise<KeySource> {
+  const { openPkcs12KeySource } = await import('../../pki/index.js');
+  return openPkcs12KeySource({ path: config.p12, password: await passwordOf(config, label), scheme: config.scheme });
+}
+
+/** Key sources by signer, opened once and kept: server keys from the configuration, staff keys from their account. */
+function createKeyResolver(config: ServiceConfig, keys: ApiKeyStore): (signer: SignerRef) => Promise<KeySource> {
+  const cache = new Map<string, Promise<KeySource>>();
+  return (signer) => {
+    let cacheKey: string;
+    let open: () => Promise<KeySource>;
+    if (signer.kind === 'server') {
+      const entry = config.signers[signer.name];
+      if (!entry) return Promise.reject(new MapsignError('SIGNER_UNKNOWN', `no server-side key named ${signer.name}`, { details: { signer: signer.name } }));
+      cacheKey = `server:${signer.name}`;
+      open = () => openSignerKey(entry, `signer ${signer.name}`);
+    } else {
+      const account = keys.get(signer.account);
+      if (!account || account.kind !== 'staff' || account.revokedAt !== null || !account.signer) {
+        return Promise.reject(new MapsignError('SIGNER_UNKNOWN', `the staff account ${signer.account} has no usable signing key`, { details: { signer: signer.account } }));
+      }
+      cacheKey = `staff:${signer.account}:${account.signer.p12}`;
+      const entry = account.signer;
+      open = () => openSignerKey(entry, `the key of ${signer.account}`);
+    }
+    let opened = cache.get(cacheKey);
+    if (!opened) {
+      opened = open();
+      cache.set(cacheKey, opened);
+      opened.catch(() => cache.delete(cacheKey));
+    }
+    return opened;
+  };
+}
+
+async function createTrust(config: ServiceConfig, logger: Logger): Promise<CertificateValidator | undefined> {
+  const { createTrustValidatorFromCertificates, createTrustValidatorFromDirectory } = await import('../../verify/index.js');
+  if (config.trustDir) return createTrustValidatorFromDirectory(config.trustDir);
+  if (config.isSampleSigners) {
+    logger.warn({ trust: join(samplePkiDir(), 'root-ca.pem') }, 'verifying against the SAMPLE root (development only): set TRUST_DIR in production');
+    return createTrustValidatorFromCertificates([readFileSync(join(samplePkiDir(), 'root-ca.pem'))]);
+  }
+  return undefined;
+}
+
+export async function openServiceRuntime(config: ServiceConfig, options: OpenServiceRuntimeOptions): Promise<ServiceRuntime> {
+  const modules = await loadModules();
+  const { BullmqQueue, createJobHandler, EmbeddedQueue, openServiceDatabase, SigningService, SqliteRequestStore, WorkFileStore } = modules.queue;
+  const { ApiKeyStore } = modules.api;
+  const { openArchive } = modules.archive;
+  const { readTrustConfig } = modules.pki;
+  const { createTsaClient, signPdf } = modules.signing;
+  const { verify } = modules.verify;
+  const readSignatureFacts = modules.readSignatureFacts;
+  const logger = options.logger ?? (await createServiceLogger(config, `mapsign-${options.role}`));
+  if (config.isSampleSigners) logger.warn({ signer: 'department-seal' }, 'signing with the SAMPLE department seal of certs-sample (development only): configure MAPSIGN_SIGNERS_FILE');
+  const db = openServiceDatabase(join(config.dataDir, 'service.sqlite'));
+  const store = new SqliteRequestStore(db);
+  const keys = new ApiKeyStore(db);
+  const files = await WorkFileStore.open(join(config.dataDir, 'work'));
+  await files.removeStaleTemporary();
+  const archive = await openArchive({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, postgresSchema: config.postgresSchema });
+  const retry = { attempts: { 'sign-sheet': config.attempts.sign, 'archive-sheet': config.attempts.archive, notify: config.attempts.notify }, backoffMs: config.backoffMs };
+  const queue: JobQueue = config.redisUrl
+    ? new BullmqQueue({ url: config.redisUrl, prefix: config.queuePrefix, retry, lockDurationMs: config.lockDurationMs, stalledIntervalMs: config.stalledIntervalMs, observe: options.role === 'api' })
+    : new EmbeddedQueue({ db, retry, leaseMs: options.leaseMs ?? config.lockDurationMs });
+  if (queue instanceof BullmqQueue) await queue.waitUntilReady();
+  const trust = await createTrust(config, logger);
+  const verifyReport = (path: string): Promise<VerifyReport> => verify(path, { trust });
+  const signerTrust = readTrustConfig(process.env);
+  const processorDeps: ProcessorDeps = {
+    store,
+    files,
+    archive,
+    openKey: createKeyResolver(config, keys),
+    readSignatures: readSignatureFacts,
+    sign: signPdf,
+    signOptions: {
+      ...(config.tsaUrl ? { timestamp: { timestamper: createTsaClient({ url: config.tsaUrl }), onUnavailable: 'fail' as const } } : {}),
+      ...(signerTrust ? { trust: signerTrust } : {}),
+    },
+    verifyFile: trust
+      ? async (path) => {
+          const report = await verifyReport(path);
+          return { isValid: report.verdict.indication === 'PASSED', report };
+        }
+      : undefined,
+    addFlow: (flow) => queue.addFlow(flow),
+    webhookSecret: async (owner) => keys.get(owner)?.webhookSecret ?? null,
+    webhookTimeoutMs: config.webhookTimeoutMs,
+    logger,
+    ...options.overrides,
+  };
+  const service = new SigningService(store, queue, logger);
+  let isClosed = false;
+  return {
+    config,
+    logger,
+    db,
+    store,
+    files,
+    archive,
+    keys,
+    queue,
+    service,
+    processorDeps,
+    verifyReport,
+    isTrustConfigured: trust !== undefined,
+    async startWorkers(kinds) {
+      const handler = createJobHandler(processorDeps);
+      const concurrency = { 'sign-sheet': config.concurrency.sign, 'archive-sheet': config.concurrency.archive, notify: config.concurrency.notify };
+      for (const kind of kinds) await queue.startWorker(kind, handler, { concurrency: concurrency[kind] });
+    },
+    async close(closeOptions = {}) {
+      if (isClosed) return;
+      isClosed = true;
+      await queue.close({ graceMs: closeOptions.graceMs });
+      await archive.close().catch(() => undefined);
+      db.close();
+    },
+  };
+}
+
+/** Stops on SIGTERM or SIGINT: `stop` runs once, then the process exits. */
+export function onShutdown(stop: (signal: string) => Promise<void>): void {
+  let isStopping = false;
+  const handle = (signal: NodeJS.Signals): void => {
+    if (isStopping) return;
+    isStopping = true;
+    stop(signal).then(
+      () => process.exit(0),
+      () => process.exit(70),
+    );
+  };
+  process.on('SIGTERM', handle);
+  process.on('SIGINT', handle);
+}
+
+function parseKinds(values: readonly string[]): JobKind[] {
+  const kinds = values.length === 0 || values.includes('all') ? [...JOB_KIND_NAMES] : values;
+  for (const kind of kinds) if (!(JOB_KIND_NAMES as readonly string[]).includes(kind)) throw new MapsignError('USAGE_INVALID', `unknown job kind ${kind}; kinds are ${JOB_KIND_NAMES.join(', ')} (or all)`);
+  return kinds as JobKind[];
+}
+
+/**
+ * Runs the BullMQ workers of `kinds` in this process until SIGTERM or SIGINT, then lets the
+ * running jobs finish (up to MAPSIGN_SHUTDOWN_GRACE_MS, default 60 s; a job still running is
+ * handed back through its lock).
+ */
+export async function runWorkerProcess(kinds: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const config = loadServiceConfig(env);
+  if (!config.redisUrl) throw new MapsignError('CONFIG_INVALID', 'workers run with REDIS_URL; without it `mapsign serve` runs the jobs itself');
+  const wanted = parseKinds(kinds);
+  const runtime = await openServiceRuntime(config, { role: 'worker' });
+  await runtime.startWorkers(wanted);
+  runtime.logger.info({ kinds: wanted, prefix: config.queuePrefix }, 'workers started');
+  process.stderr.write(`mapsign worker: processing ${wanted.join(', ')} (pid ${process.pid})\n`);
+  const grace = Number(env['MAPSIGN_SHUTDOWN_GRACE_MS'] ?? 60_000);
+  await new Promise<void>((resolve) => {
+    onShutdown(async (signal) => {
+      runtime.logger.info({ signal }, 'stopping workers: finishing running jobs');
+      await runtime.close({ graceMs: Number.isFinite(grace) ? grace : 60_000 });
+      resolve();
+    });
+  });
+}
+
+export function registerWorker(program: Command): void {
+  program
+    .command('worker')
+    .description('run BullMQ workers (REDIS_URL) for job kinds: sign-sheet, archive-sheet, notify, or all')
+    .argument('[kinds...]', 'job kinds to process (default: all)')
+    .action(async (kinds: string[]) => {
+      await runWorkerProcess(kinds);
+    });
+}

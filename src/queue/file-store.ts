@@ -1,0 +1,152 @@
+// The service's working files: uploads as they arrive and each signing step's output, stored
+// under their SHA-256 (written to a temporary file, hashed on the way, fsynced, renamed), so a
+// retried step finds its input by hash and a repeated write changes nothing.
+
+import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { MapsignError, fromSystemError } from '../errors.js';
+
+const SHA256 = /^[0-9a-f]{64}$/;
+
+export interface PutFileOptions {
+  /** Refuse with `UPLOAD_TOO_LARGE` once more bytes than this arrive. */
+  maxBytes?: number;
+  /** Transforms the bytes pass through before they are hashed (e.g. a PDF header check). */
+  checks?: Transform[];
+}
+
+export interface StoredFile {
+  sha256: string;
+  size: number;
+  /** False when a file with these bytes was stored already. */
+  isNew: boolean;
+}
+
+/** Counts and hashes bytes; fails past the limit. */
+class Meter extends Transform {
+  readonly hash = createHash('sha256');
+  bytes = 0;
+  constructor(private readonly maxBytes: number) {
+    super({ highWaterMark: 1 << 20 });
+  }
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.bytes += chunk.length;
+    if (this.bytes > this.maxBytes) {
+      callback(new MapsignError('UPLOAD_TOO_LARGE', `the file is larger than the limit of ${this.maxBytes} bytes`, { details: { maxBytes: this.maxBytes } }));
+      return;
+    }
+    this.hash.update(chunk);
+    callback(null, chunk);
+  }
+}
+
+async function fsyncFile(path: string): Promise<void> {
+  const handle = await open(path, 'r+');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+export class WorkFileStore {
+  private readonly objects: string;
+  private readonly temp: string;
+
+  private constructor(readonly root: string, private readonly isDurable: boolean) {
+    this.objects = join(root, 'objects');
+    this.temp = join(root, 'tmp');
+  }
+
+  /** Opens (and creates) the store under `root`. */
+  static async open(root: string, options: { durable?: boolean } = {}): Promise<WorkFileStore> {
+    const store = new WorkFileStore(root, options.durable ?? true);
+    await mkdir(store.objects, { recursive: true });
+    await mkdir(store.temp, { recursive: true });
+    return store;
+  }
+
+  /** Local path of a stored file; check {@link has} first when it may be missing. */
+  pathOf(sha256: string): string {
+    if (!SHA256.test(sha256)) throw new MapsignError('USAGE_INVALID', `not a SHA-256: ${JSON.stringify(sha256.slice(0, 80))}`);
+    return join(this.objects, sha256.slice(0, 2), `${sha256}.pdf`);
+  }
+
+  /** Size of a stored file, or null. */
+  async has(sha256: string): Promise<number | null> {
+    try {
+      return (await stat(this.pathOf(sha256))).size;
+    } catch {
+      return null;
+    }
+  }
+
+  /** A fresh temporary path inside the store (same file system, so a rename publishes it). */
+  tempPath(label = 'part'): string {
+    return join(this.temp, `${process.pid}-${randomBytes(8).toString('hex')}.${label}`);
+  }
+
+  /** Streams `source` into the store. @throws MapsignError `UPLOAD_TOO_LARGE`, what `checks` throw, `IO_FAILED`, `DISK_FULL` */
+  async put(source: Readable, options: PutFileOptions = {}): Promise<StoredFile> {
+    const temp = this.tempPath();
+    const meter = new Meter(options.maxBytes ?? Number.MAX_SAFE_INTEGER);
+    try {
+      const stages = [source, ...(options.checks ?? []), meter, createWriteStream(temp, { flags: 'wx', highWaterMark: 1 << 20 })];
+      await pipeline(stages as unknown as ReadonlyArray<NodeJS.ReadableStream | NodeJS.WritableStream | NodeJS.ReadWriteStream>);
+      return await this.publish(temp, meter.hash.digest('hex'), meter.bytes);
+    } catch (error) {
+      throw toStoreError(error, temp);
+    } finally {
+      await rm(temp, { force: true }).catch(() => undefined);
+    }
+  }
+
+  /** Moves a finished temporary file (e.g. a signer's output) into the store under its known hash. */
+  async adopt(temp: string, sha256: string, size: number): Promise<StoredFile> {
+    try {
+      return await this.publish(temp, sha256, size);
+    } catch (error) {
+      throw toStoreError(error, temp);
+    } finally {
+      await rm(temp, { force: true }).catch(() => undefined);
+    }
+  }
+
+  private async publish(temp: string, sha256: string, size: number): Promise<StoredFile> {
+    const target = this.pathOf(sha256);
+    if ((await this.has(sha256)) !== null) return { sha256, size, isNew: false };
+    if (this.isDurable) await fsyncFile(temp);
+    await mkdir(join(this.objects, sha256.slice(0, 2)), { recursive: true });
+    await rename(temp, target);
+    return { sha256, size, isNew: true };
+  }
+
+  async remove(sha256: string): Promise<void> {
+    await rm(this.pathOf(sha256), { force: true });
+  }
+
+  /** Removes temporary files older than `ageMs` (left by a process that died mid-write). */
+  async removeStaleTemporary(ageMs = 60 * 60 * 1000): Promise<number> {
+    let removed = 0;
+    for (const name of await readdir(this.temp).catch(() => [] as string[])) {
+      const path = join(this.temp, name);
+      const info = await stat(path).catch(() => null);
+      if (info && Date.now() - info.mtimeMs > ageMs) {
+        await rm(path, { force: true });
+        removed++;
+      }
+    }
+    return removed;
+  }
+}
+
+function toStoreError(error: unknown, path: string): MapsignError {
+  if (error instanceof MapsignError) return error;
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') return new MapsignError('DISK_FULL', `no space left while writing ${path}`, { cause: error });
+  return fromSystemError(error, path);
+}

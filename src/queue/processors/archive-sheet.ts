@@ -1,0 +1,56 @@
+// Processor of `archive-sheet`: archives the file of one signing step (a new sheet, or the next
+// revision of the sheet) and stores its verification report. Archiving twice is impossible: a
+// step already recorded returns at once, and a file the archive already holds is taken as
+// archived (ARCHIVE_DUPLICATE names its sheet and revision).
+
+import { isMapsignError, MapsignError } from '../../errors.js';
+import type { ArchiveSheetPayload } from '../jobs/index.js';
+import { notifyFlow } from '../flow-plan.js';
+import { isRequestTerminal, type SheetState } from '../types.js';
+import type { JobContext, JobResult, ProcessorDeps } from './deps.js';
+import { loadSheet, restoreInput } from './sheet-context.js';
+
+export async function processArchiveSheet(payload: ArchiveSheetPayload, context: JobContext, deps: ProcessorDeps): Promise<JobResult> {
+  const started = Date.now();
+  const { request, sheet } = await loadSheet(deps.store, payload.requestId, payload.sheet);
+  if (sheet.state === 'failed') return { skipped: 'sheet-failed' };
+  const done = sheet.history[payload.step];
+  if (sheet.archivedStep > payload.step) return { skipped: 'already-archived', sheetId: done?.archiveSheetId ?? null, revision: done?.archiveRevision ?? null };
+  if (!done || sheet.step <= payload.step || sheet.archivedStep < payload.step) {
+    throw new MapsignError('JOB_OUT_OF_ORDER', `sheet ${payload.sheet} of request ${request.id}: step ${payload.step} is not signed yet`, { details: { step: sheet.step } });
+  }
+  const path = await restoreInput(deps, done.sha256);
+  let target: { sheetId: number; revision: number };
+  try {
+    const added = await deps.archive.add({ file: path, metadata: sheet.metadata, readSignatures: deps.readSignatures, actor: `system:${request.owner}` });
+    target = { sheetId: added.sheetId, revision: added.revision };
+  } catch (error) {
+    // Archived by an earlier run that died before recording it here.
+    if (!isMapsignError(error, 'ARCHIVE_DUPLICATE')) throw error;
+    const sheetId = error.details['sheetId'];
+    const revision = error.details['revision'];
+    if (typeof sheetId !== 'number' || typeof revision !== 'number') throw error;
+    target = { sheetId, revision };
+  }
+  if (deps.verifyFile) {
+    try {
+      const verification = await deps.verifyFile(path);
+      await deps.archive.recordVerification(target.sheetId, { revision: target.revision, isValid: verification.isValid, report: verification.report, actor: 'mapsign-service' });
+    } catch (error) {
+      // The sheet is archived; a report can be made again on demand (GET /v1/sheets/:id/verification).
+      deps.logger.warn({ requestId: request.id, sheetId: target.sheetId, err: String(error) }, 'verification of the archived sheet failed');
+    }
+  }
+  const nextStep = payload.step + 1;
+  const nextSpec = request.signatures[nextStep];
+  const next: { state: SheetState; role: string | null } = !nextSpec ? { state: 'done', role: null } : nextSpec.signer === null ? { state: 'waiting-signature', role: nextSpec.role } : { state: 'queued', role: null };
+  await deps.store.recordArchived(request.id, sheet.index, payload.step, target, next);
+  await deps.store.grantSheetAccess(request.owner, target.sheetId);
+  const after = await deps.store.get(request.id);
+  if (after && isRequestTerminal(after) && after.callbackUrl !== null && after.notifiedAt === null) {
+    // The last sheet finished: notify (a no-op when the notification is already this flow's parent).
+    await deps.addFlow(notifyFlow(after.id, []));
+  }
+  deps.logger.info({ requestId: request.id, sheet: sheet.index, step: payload.step, sheetId: target.sheetId, revision: target.revision, jobId: context.jobId }, 'sheet archived');
+  return { sheetId: target.sheetId, revision: target.revision, durationMs: Date.now() - started };
+}
