@@ -18,6 +18,7 @@ import { registerSheetRoutes } from './routes/sheets.js';
 import { registerSignRequestRoutes } from './routes/sign-requests.js';
 import { registerTaskRoutes } from './routes/tasks.js';
 import { registerVerifyRoutes } from './routes/verify.js';
+import { registerWebRoutes } from './routes/web.js';
 import { problemSchema } from './schemas.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -81,5 +82,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerSheetRoutes(app, routeDeps);
   registerVerifyRoutes(app, routeDeps);
   registerTaskRoutes(app, routeDeps);
+  registerWebRoutes(app, routeDeps);
   return app;
 }
