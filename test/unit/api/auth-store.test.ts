@@ -27,7 +27,9 @@ describe('ApiKeyStore', () => {
     expect(created.key).toMatch(/^msk_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$/);
     expect(created.record.webhookSecret).toMatch(/^whsec_/);
     expect(keys.authenticate(created.key)).toMatchObject({ name: 'portal', kind: 'system', scopes: ['sign:request', 'sheets:read'] });
-    const secret = created.key.split('_')[2]!;
+    // The secret is base64url and may itself contain '_': take everything after msk_<12 hex>_.
+    const secret = created.key.slice('msk_'.length + 12 + 1);
+    expect(secret).toHaveLength(43);
     db.pragma('wal_checkpoint(TRUNCATE)');
     expect((await readFile(join(dir, 'service.sqlite'))).includes(Buffer.from(secret))).toBe(false);
     expect(keys.authenticate(created.key.slice(0, -1) + (created.key.endsWith('A') ? 'B' : 'A'))).toBeNull();
