@@ -18,25 +18,9 @@ import {
 } from '../../src/archive/index.js';
 import { finishPage } from '../../src/archive/index.js';
 import { BACKENDS, disableAuditGuard, openTestCatalog, type BackendKind, type TestCatalog } from '../fixtures/archive-backends.js';
-import { makeRandom, makeSheetRecord, toCommitInput } from '../fixtures/make-sheet-records.js';
+import { EXAMPLE_METADATA, makeRandom, makeSheetRecord, toCommitInput } from '../fixtures/make-sheet-records.js';
 
-const BASE: SheetMetadata = {
-  dossierCode: '000.00.31.H56-260715-0012',
-  procedureCode: '1.013823',
-  procedureSuffix: 'H56',
-  decisionRef: '456/QĐ-UBND',
-  documentKind: 'trich-do-dia-chinh',
-  province: 'Đồng Nai',
-  commune: 'Phường Trấn Biên',
-  legacyDistrict: 'Biên Hòa',
-  sheetNumber: '25',
-  gridSheetNumber: '579576-1-a',
-  parcelNumbers: ['112'],
-  parcelIds: [],
-  scale: 1000,
-  paperSize: 'A1',
-  surveyUnit: 'Công ty CP Đo đạc X',
-};
+const BASE: SheetMetadata = { ...EXAMPLE_METADATA };
 
 function signer(position: number, name: string, organisation: string, signedAt: string, serial: string): SignatureInput {
   return {

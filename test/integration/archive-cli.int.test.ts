@@ -13,6 +13,7 @@ import { signPdf } from '../../src/signing/index.js';
 import { BACKENDS, disableAuditGuard, openTestCatalog, type BackendKind, type TestCatalog } from '../fixtures/archive-backends.js';
 import { makePdf } from '../fixtures/make-pdf.js';
 import { samplePki } from '../fixtures/make-pki.js';
+import { EXAMPLE_METADATA } from '../fixtures/make-sheet-records.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const main = join(root, 'src', 'cli', 'main.ts');
@@ -20,23 +21,7 @@ let dir: string;
 let signed: string;
 let metaPath: string;
 
-const META = {
-  dossierCode: '000.00.31.H56-260715-0012',
-  procedureCode: '1.013823',
-  procedureSuffix: 'H56',
-  decisionRef: '456/QĐ-UBND',
-  documentKind: 'trich-do-dia-chinh',
-  province: 'Đồng Nai',
-  commune: 'Phường Trấn Biên',
-  legacyDistrict: 'Biên Hòa',
-  sheetNumber: '25',
-  gridSheetNumber: '579576-1-a',
-  parcelNumbers: ['112'],
-  parcelIds: [],
-  scale: 1000,
-  paperSize: 'A1',
-  surveyUnit: 'Công ty CP Đo đạc X',
-};
+const META = { ...EXAMPLE_METADATA };
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'mapsign-archive-cli-'));

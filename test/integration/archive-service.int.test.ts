@@ -17,6 +17,7 @@ import { signPdf } from '../../src/signing/index.js';
 import { BACKENDS, openTestCatalog, type BackendKind, type TestCatalog } from '../fixtures/archive-backends.js';
 import { makeNotPdf, makePdf } from '../fixtures/make-pdf.js';
 import { samplePki } from '../fixtures/make-pki.js';
+import { EXAMPLE_METADATA } from '../fixtures/make-sheet-records.js';
 
 const pki = samplePki();
 let dir: string;
@@ -24,23 +25,7 @@ let staffRsa: KeySource;
 let seal: KeySource;
 const files = { unsigned: '', first: '', second: '', otherFirst: '', otherThird: '', notPdf: '' };
 
-export const META: SheetMetadata = {
-  dossierCode: '000.00.31.H56-260715-0012',
-  procedureCode: '1.013823',
-  procedureSuffix: 'H56',
-  decisionRef: '456/QĐ-UBND',
-  documentKind: 'trich-do-dia-chinh',
-  province: 'Đồng Nai',
-  commune: 'Phường Trấn Biên',
-  legacyDistrict: 'Biên Hòa',
-  sheetNumber: '25',
-  gridSheetNumber: '579576-1-a',
-  parcelNumbers: ['112'],
-  parcelIds: [],
-  scale: 1000,
-  paperSize: 'A1',
-  surveyUnit: 'Công ty CP Đo đạc X',
-};
+const META: SheetMetadata = { ...EXAMPLE_METADATA };
 
 const sha256Of = async (path: string): Promise<string> => createHash('sha256').update(await readFile(path)).digest('hex');
 

@@ -1,23 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { isDossierCode, validateSheetMetadata } from '../../../src/archive/index.js';
+import { EXAMPLE_METADATA } from '../../fixtures/make-sheet-records.js';
 
-const VALID = {
-  dossierCode: '000.00.31.H56-260715-0012',
-  procedureCode: '1.013823',
-  procedureSuffix: 'H56',
-  decisionRef: '456/QĐ-UBND',
-  documentKind: 'trich-do-dia-chinh',
-  province: 'Đồng Nai',
-  commune: 'Phường Trấn Biên',
-  legacyDistrict: 'Biên Hòa',
-  sheetNumber: '25',
-  gridSheetNumber: '579576-1-a',
-  parcelNumbers: ['112'],
-  parcelIds: [],
-  scale: 1000,
-  paperSize: 'A1',
-  surveyUnit: 'Công ty CP Đo đạc X',
-};
+const VALID = { ...EXAMPLE_METADATA };
 
 function problemsOf(input: unknown): string[] {
   try {
