@@ -8,11 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
-import { buildApp } from '../../src/api/index.js';
 import type { SheetMetadata } from '../../src/archive/index.js';
-import { JOB_KIND_NAMES, loadServiceConfig, openServiceRuntime, type ServiceRuntime } from '../../src/cli/commands/worker.js';
+import { JOB_KIND_NAMES, buildServiceApp, loadServiceConfig, openServiceRuntime, type ServiceRuntime } from '../../src/cli/commands/worker.js';
 import { BullmqQueue, type ProcessorDeps } from '../../src/queue/index.js';
 import { SAMPLE_PKI_DIR } from '../fixtures/make-pki.js';
+import { EXAMPLE_METADATA } from '../fixtures/make-sheet-records.js';
 
 export const REDIS_URL = process.env['MAPSIGN_TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 
@@ -69,16 +69,7 @@ export async function startTestService(options: StartTestServiceOptions = {}): P
   const logger = pino({ level: process.env['MAPSIGN_TEST_LOG'] ?? 'silent' });
   const runWorkers = options.runWorkers ?? true;
   const runtime = await openServiceRuntime(config, { role: options.redis ? (runWorkers ? 'worker' : 'api') : 'embedded', logger, overrides: options.overrides, leaseMs: options.leaseMs });
-  const app = await buildApp({
-    service: runtime.service,
-    archive: runtime.archive,
-    files: runtime.files,
-    keys: runtime.keys,
-    verifyFile: runtime.verifyReport,
-    isTrustConfigured: runtime.isTrustConfigured,
-    serverSigners: Object.keys(config.signers),
-    limits: { maxUploadBytes: config.maxUploadBytes, maxSheetsPerRequest: config.maxSheetsPerRequest, verifyRatePerMinute: config.verifyRatePerMinute },
-  });
+  const app = await buildServiceApp(runtime, config);
   await app.ready();
   if (runWorkers) await runtime.startWorkers(JOB_KIND_NAMES);
   await runtime.service.resume();
@@ -143,24 +134,7 @@ export function multipart(parts: Part[]): { payload: Buffer; headers: Record<str
 
 /** Sheet metadata of the archive contract; `n` makes the sheet number (and so the sheet) distinct. */
 export function sheetMetadata(n: number, overrides: Partial<SheetMetadata> = {}): SheetMetadata {
-  return {
-    dossierCode: '000.00.31.H56-260715-0012',
-    procedureCode: '1.013823',
-    procedureSuffix: 'H56',
-    decisionRef: '456/QĐ-UBND',
-    documentKind: 'trich-do-dia-chinh',
-    province: 'Đồng Nai',
-    commune: 'Phường Trấn Biên',
-    legacyDistrict: 'Biên Hòa',
-    sheetNumber: String(n),
-    gridSheetNumber: '579576-1-a',
-    parcelNumbers: [String(100 + n)],
-    parcelIds: [],
-    scale: 1000,
-    paperSize: 'A1',
-    surveyUnit: 'Công ty CP Đo đạc X',
-    ...overrides,
-  };
+  return { ...EXAMPLE_METADATA, sheetNumber: String(n), parcelNumbers: [String(100 + n)], ...overrides };
 }
 
 /** Polls `probe` until it returns a value other than undefined. */

@@ -3,7 +3,7 @@
 // REDIS_URL it only enqueues, and `mapsign worker` processes (workers/) run them.
 
 import type { Command } from 'commander';
-import { JOB_KIND_NAMES, loadServiceConfig, onShutdown, openServiceRuntime } from './worker.js';
+import { JOB_KIND_NAMES, buildServiceApp, loadServiceConfig, onShutdown, openServiceRuntime } from './worker.js';
 
 interface ServeOptions {
   port?: string;
@@ -14,18 +14,7 @@ export async function runServe(options: ServeOptions = {}, env: NodeJS.ProcessEn
   const config = loadServiceConfig({ ...env, ...(options.port ? { PORT: options.port } : {}), ...(options.host ? { HOST: options.host } : {}) });
   const isEmbedded = config.redisUrl === null;
   const runtime = await openServiceRuntime(config, { role: isEmbedded ? 'embedded' : 'api' });
-  const { buildApp } = await import('../../api/index.js');
-  const app = await buildApp({
-    service: runtime.service,
-    archive: runtime.archive,
-    files: runtime.files,
-    keys: runtime.keys,
-    verifyFile: runtime.verifyReport,
-    isTrustConfigured: runtime.isTrustConfigured,
-    serverSigners: Object.keys(config.signers),
-    limits: { maxUploadBytes: config.maxUploadBytes, maxSheetsPerRequest: config.maxSheetsPerRequest, verifyRatePerMinute: config.verifyRatePerMinute },
-    loggerInstance: runtime.logger,
-  });
+  const app = await buildServiceApp(runtime, config, runtime.logger);
   if (isEmbedded) await runtime.startWorkers(JOB_KIND_NAMES);
   const resumed = await runtime.service.resume();
   const address = await app.listen({ port: config.port, host: config.host });

@@ -272,3 +272,19 @@ export function registerWorker(program: Command): void {
       await runWorkerProcess(kinds);
     });
 }
+
+/** The HTTP app over a runtime: `mapsign serve` and the service tests build it the same way. */
+export async function buildServiceApp(runtime: ServiceRuntime, config: ServiceConfig, loggerInstance?: ServiceRuntime['logger']) {
+  const { buildApp } = await import('../../api/index.js');
+  return buildApp({
+    service: runtime.service,
+    archive: runtime.archive,
+    files: runtime.files,
+    keys: runtime.keys,
+    verifyFile: runtime.verifyReport,
+    isTrustConfigured: runtime.isTrustConfigured,
+    serverSigners: Object.keys(config.signers),
+    limits: { maxUploadBytes: config.maxUploadBytes, maxSheetsPerRequest: config.maxSheetsPerRequest, verifyRatePerMinute: config.verifyRatePerMinute },
+    ...(loggerInstance ? { loggerInstance } : {}),
+  });
+}
