@@ -4,7 +4,7 @@
 // code, while the others finish; a retryable failure is retried with backoff; the same
 // Idempotency-Key adds no job.
 
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -36,9 +36,10 @@ beforeAll(async () => {
     redis: true,
     env: { DATABASE_URL: TEST_DATABASE_URL, MAPSIGN_PG_SCHEMA: schema, MAPSIGN_SIGNERS: JSON.stringify({ 'department-seal': { p12: 'certs-sample/department-seal.p12', password: 'mapsign-sample' }, 'survey-unit': { p12: 'certs-sample/staff-ec.p12', password: 'mapsign-sample' } }) },
     overrides: {
-      // The first signature of sheet s1-retry meets a TSA outage: a retryable code.
+      // The first signing of the good sheet in the retry-role request meets a TSA outage: a
+      // retryable code. Keyed on the file, not on job order, since both sheets run at once.
       sign: async (options: SignPdfOptions) => {
-        if (failTsaOnce && options.reason?.endsWith('retry-role')) {
+        if (failTsaOnce && options.reason?.endsWith('retry-role') && (await stat(options.input)).size === files[0]!.length) {
           failTsaOnce = false;
           throw new MapsignError('TSA_UNAVAILABLE', 'the TSA did not answer (test)');
         }

@@ -5,6 +5,7 @@ import { execFile } from 'node:child_process';
 import { randomBytes, X509Certificate } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, request, type Server } from 'node:http';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -99,14 +100,27 @@ export async function startFaultServer(fault: Fault): Promise<FaultServer> {
   return state;
 }
 
-/** A loopback URL where nothing listens (a server that was started, then stopped). */
+/**
+ * A loopback URL where nothing listens. The port comes from below 1024, which the kernel never hands
+ * out to `listen(0)`: a port freed by a stopped server may be given to the next test server, which
+ * would then answer where the test expects a refusal.
+ */
 export async function findClosedPortUrl(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 1;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `http://127.0.0.1:${port}`;
+  for (const port of [1, 3, 4, 6, 8, 10, 12, 14, 16]) {
+    if (await refusesConnections(port)) return `http://127.0.0.1:${port}`;
+  }
+  throw new Error('no closed port below 1024 on 127.0.0.1');
+}
+
+function refusesConnections(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ECONNREFUSED'));
+  });
 }
 
 async function openssl(cwd: string, args: string[]): Promise<void> {
