@@ -126,3 +126,31 @@ export const signRequestViewSchema = {
 } as const;
 
 export const anyObject = { type: 'object', additionalProperties: true } as const;
+
+/** GET /v1/sheets/:id/audit: one sheet's entries of the hash-chained audit log. */
+export const auditTrailSchema = {
+  type: 'object',
+  required: ['sheetId', 'items', 'nextAfter'],
+  properties: {
+    sheetId: { type: 'integer' },
+    items: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['seq', 'at', 'kind', 'actor', 'details', 'prevHash', 'hash'],
+        properties: {
+          seq: { type: 'integer', description: 'Place in the whole chain, from 1' },
+          at: { type: 'string', format: 'date-time' },
+          kind: { type: 'string', examples: ['received', 'signed', 'archived', 'verified', 'downloaded', 'metadata-changed'] },
+          sheetId: { type: ['integer', 'null'] },
+          sha256: { type: ['string', 'null'], description: 'The file the entry is about' },
+          actor: { type: 'string', examples: ['system:portal', 'staff:an', 'mapsign-service'] },
+          details: { type: 'object', additionalProperties: true, examples: [{ revision: 1, size: 120034, signatures: 1 }] },
+          prevHash: { type: 'string', description: 'SHA-256 of the previous entry of the chain' },
+          hash: { type: 'string', description: 'SHA-256 over this entry and prevHash' },
+        },
+      },
+    },
+    nextAfter: { type: ['integer', 'null'], description: 'Pass as `after` for the next page; null on the last page' },
+  },
+} as const;

@@ -1,21 +1,28 @@
-// The web pages in a real browser (Debian's headless Chromium through playwright-core): an
-// applicant checks a signed sheet and an altered one on the public page and opens a QR target;
-// a staff member logs in, signs three waiting sheets in one batch, finds them by searching
-// "vung tau" without diacritics and downloads one that pdfsig reports valid. Screenshots go to
-// docs/screenshots/.
+// The web pages in a real browser (Debian's headless Chromium through playwright-core), as Vite
+// builds them (vite.web.config.ts): an applicant checks a signed sheet and an altered one on the
+// public page and opens a QR target; a staff member logs in, signs three waiting sheets in one
+// batch, finds them by searching "vung tau" without diacritics and downloads one that pdfsig
+// reports valid, narrows the archive search with its filters, and reads a sheet's page with its
+// audit trail. Screenshots go to a temporary folder, or to docs/screenshots/ with UPDATE_DOCS=1.
 
+import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Fastify from 'fastify';
 import type { Browser, Page } from 'playwright-core';
+import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AppDeps } from '../../src/api/deps.js';
+import { registerWebRoutes } from '../../src/api/routes/web.js';
 import { makePdf } from '../fixtures/make-pdf.js';
 import { appendIncrement, dict, PdfNewStream } from '../fixtures/make-signed.js';
 import { launchBrowser, listen } from '../support/browser.js';
 import { multipart, sheetMetadata, startTestService, waitFor, type TestService } from '../support/service.js';
 import { pdfsig } from '../support/verifiers.js';
 
-const SCREENSHOTS = join(import.meta.dirname, '../../docs/screenshots');
+const REPO = join(import.meta.dirname, '../..');
+const IS_UPDATING_DOCS = process.env['UPDATE_DOCS'] === '1';
 
 let dir: string;
 let service: TestService;
@@ -24,6 +31,8 @@ let base: string;
 let signedPath: string;
 let alteredPath: string;
 let signedSheetId: number;
+let screenshots: string;
+let previousWebDir: string | undefined;
 
 const bearer = (key: string): Record<string, string> => ({ authorization: `Bearer ${key}` });
 
@@ -41,6 +50,15 @@ async function submitForStaff(idempotencyKey: string, sheets: Array<{ part: stri
   return id;
 }
 
+/** Signs every waiting task of a request as the staff member, through the API; returns the request when completed. */
+async function signAsStaff(requestId: string): Promise<RequestView> {
+  const all = ((await service.app.inject({ method: 'GET', url: '/v1/tasks', headers: bearer(service.keys.staff) })).json() as { items: Array<{ id: string; requestId: string }> }).items;
+  const ids = all.filter((t) => t.requestId === requestId).map((t) => t.id);
+  const signed = await service.app.inject({ method: 'POST', url: '/v1/tasks/sign', payload: { tasks: ids }, headers: bearer(service.keys.staff) });
+  expect(signed.statusCode, signed.body).toBe(202);
+  return poll(requestId, (b) => b.status === 'completed');
+}
+
 async function poll(id: string, until: (body: RequestView) => boolean): Promise<RequestView> {
   return waitFor(async () => {
     const body = (await service.app.inject({ method: 'GET', url: `/v1/sign-requests/${id}`, headers: bearer(service.keys.portal) })).json() as RequestView;
@@ -56,7 +74,13 @@ async function openPage(path: string, width = 1100): Promise<Page> {
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'mapsign-web-'));
-  await mkdir(SCREENSHOTS, { recursive: true });
+  screenshots = IS_UPDATING_DOCS ? join(REPO, 'docs/screenshots') : join(dir, 'screenshots');
+  await mkdir(screenshots, { recursive: true });
+  // The pages as `npm run build` makes them, into a folder of this run's own.
+  const webDir = join(dir, 'web');
+  await build({ configFile: join(REPO, 'vite.web.config.ts'), logLevel: 'silent', build: { outDir: webDir, emptyOutDir: true } });
+  previousWebDir = process.env['MAPSIGN_WEB_DIR'];
+  process.env['MAPSIGN_WEB_DIR'] = webDir;
   service = await startTestService();
   base = await listen(service);
   browser = await launchBrowser();
@@ -64,11 +88,7 @@ beforeAll(async () => {
   // A sheet signed by the staff member Nguyễn Văn An through the API, for the applicant.
   const bytes = await readFile((await makePdf(join(dir, 'applicant.pdf'), { pageSize: 'A1' })).path);
   const requestId = await submitForStaff('web-applicant', [{ part: 's1', bytes, metadata: sheetMetadata(80) }]);
-  const task = ((await service.app.inject({ method: 'GET', url: '/v1/tasks', headers: bearer(service.keys.staff) })).json() as { items: Array<{ id: string; requestId: string }> }).items.find((t) => t.requestId === requestId)!;
-  const signed = await service.app.inject({ method: 'POST', url: '/v1/tasks/sign', payload: { tasks: [task.id] }, headers: bearer(service.keys.staff) });
-  expect(signed.statusCode, signed.body).toBe(202);
-  const done = await poll(requestId, (b) => b.status === 'completed');
-  const sheet = done.sheets[0]!;
+  const sheet = (await signAsStaff(requestId)).sheets[0]!;
   signedSheetId = sheet.sheetId!;
   signedPath = join(dir, 'ban-do-da-ky.pdf');
   await writeFile(signedPath, (await service.app.inject({ method: 'GET', url: sheet.fileUrl!, headers: bearer(service.keys.portal) })).rawPayload);
@@ -86,6 +106,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await service?.close();
+  if (previousWebDir === undefined) delete process.env['MAPSIGN_WEB_DIR'];
+  else process.env['MAPSIGN_WEB_DIR'] = previousWebDir;
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
@@ -101,7 +123,7 @@ describe('public verification page', () => {
     expect(await verdict.locator('h2').textContent()).toBe('Kết luận: Hợp lệ');
     expect(await page.locator('.signer-name').first().textContent()).toBe('Nguyễn Văn An');
     await page.setViewportSize({ width: 900, height: 1100 });
-    await page.screenshot({ path: join(SCREENSHOTS, 'verify-result.png'), fullPage: true });
+    await page.screenshot({ path: join(screenshots, 'verify-result.png'), fullPage: true });
     const [download] = await Promise.all([page.waitForEvent('download'), page.locator('[data-role=download-json]').first().click()]);
     const report = JSON.parse(await readFile((await download.path())!, 'utf8')) as { verdict: { indication: string } };
     expect(report.verdict.indication).toBe('PASSED');
@@ -121,7 +143,7 @@ describe('public verification page', () => {
     expect(await verdict.getAttribute('data-verdict')).toBe('FAILED');
     expect(await verdict.locator('h2').textContent()).toBe('Kết luận: Không hợp lệ');
     expect(await verdict.locator('.verdict-text').textContent()).toContain('nội dung bản vẽ của trang bị thay đổi');
-    await page.screenshot({ path: join(SCREENSHOTS, 'verify-altered.png'), fullPage: true });
+    await page.screenshot({ path: join(screenshots, 'verify-altered.png'), fullPage: true });
     await page.close();
   });
 
@@ -136,13 +158,46 @@ describe('public verification page', () => {
     await page.close();
   });
 
-  it('serves only the page files, with their content types', async () => {
-    const css = await fetch(`${base}/web/style.css`);
-    expect(css.headers.get('content-type')).toContain('text/css');
-    expect((await fetch(`${base}/web/verify.js`)).headers.get('content-type')).toContain('text/javascript');
-    for (const path of ['/web/..%2F..%2Fapi%2Fapp.ts', '/web/%2E%2E%2Fpackage.json', '/web/nothing.js']) expect((await fetch(`${base}${path}`)).status).toBe(404);
+  it('serves the built pages and their hashed assets from this origin, and nothing else under /web', async () => {
+    const html = await (await fetch(`${base}/`)).text();
+    const assets = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
+    expect(assets.length).toBeGreaterThanOrEqual(2);
+    // No CDN: every script and style sheet is one of ours.
+    for (const asset of assets) expect(asset).toMatch(/^\/web\/assets\/[A-Za-z0-9_.-]+\.(js|css)$/);
+    for (const asset of assets) {
+      const response = await fetch(`${base}${asset}`);
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toContain(asset.endsWith('.css') ? 'text/css' : 'text/javascript');
+      expect(response.headers.get('cache-control')).toContain('immutable');
+    }
+    expect((await fetch(`${base}/staff/sheets/${signedSheetId}`)).headers.get('content-type')).toContain('text/html');
+    for (const path of ['/web/assets/..%2F..%2Fpackage.json', '/web/assets/%2E%2E%2Findex.html', '/web/assets/nothing.js', '/web/staff.js', '/web/index.html']) expect((await fetch(`${base}${path}`)).status, path).toBe(404);
+  });
+
+  it('says the pages must be built when the web folder holds no build', async () => {
+    const empty = join(dir, 'not-built');
+    await mkdir(empty, { recursive: true });
+    const saved = process.env['MAPSIGN_WEB_DIR'];
+    process.env['MAPSIGN_WEB_DIR'] = empty;
+    const app = Fastify();
+    try {
+      registerWebRoutes(app, {} as AppDeps);
+      const response = await app.inject({ method: 'GET', url: '/staff' });
+      expect(response.statusCode).toBe(500);
+      expect(response.body).toContain('run npm run build');
+    } finally {
+      process.env['MAPSIGN_WEB_DIR'] = saved;
+      await app.close();
+    }
   });
 });
+
+async function logIn(path: string, width = 1100): Promise<Page> {
+  const page = await openPage(path, width);
+  await page.getByLabel('Khóa API của cán bộ').fill(service.keys.staff);
+  await page.getByRole('button', { name: 'Đăng nhập' }).click();
+  return page;
+}
 
 describe('staff pages', () => {
   it('lets a staff member sign three waiting sheets in one batch, find them by "vung tau" and download a valid one', async () => {
@@ -152,9 +207,7 @@ describe('staff pages', () => {
     for (const n of [91, 92, 93]) sheets.push({ part: `p${n}`, bytes: await readFile((await makePdf(join(dir, `vt-${n}.pdf`), { pageSize: 'A4', pages: n - 90 })).path), metadata: sheetMetadata(n, vungTau) });
     const requestId = await submitForStaff('web-staff', sheets);
 
-    const page = await openPage('/staff');
-    await page.getByLabel('Khóa API của cán bộ').fill(service.keys.staff);
-    await page.getByRole('button', { name: 'Đăng nhập' }).click();
+    const page = await logIn('/staff');
     const rows = page.locator(`tr[data-task^="${requestId}."]`);
     await rows.first().waitFor();
     expect(await rows.count()).toBe(3);
@@ -162,7 +215,7 @@ describe('staff pages', () => {
     await page.getByRole('button', { name: 'Ký các tờ đã chọn' }).click();
     await page.getByText('Đã ký xong: 3/3').waitFor({ timeout: 120_000 });
     expect(await rows.locator('td.result').allTextContents()).toEqual(['Đã ký xong (Lần sửa 1)', 'Đã ký xong (Lần sửa 1)', 'Đã ký xong (Lần sửa 1)']);
-    await page.screenshot({ path: join(SCREENSHOTS, 'staff-batch.png'), fullPage: true });
+    await page.screenshot({ path: join(screenshots, 'staff-batch.png'), fullPage: true });
 
     await page.getByLabel(/Tìm theo xã/).fill('vung tau');
     await page.getByRole('button', { name: 'Tìm', exact: true }).click();
@@ -177,10 +230,152 @@ describe('staff pages', () => {
     const checked = await pdfsig(saved);
     expect(checked.signatures.map((s) => s.commonName)).toEqual(['Nguyễn Văn An']);
     expect(checked.signatures.every((s) => s.isValid), checked.output).toBe(true);
-
-    await found.first().getByRole('button', { name: 'Xem' }).click();
-    await page.locator('#sheet-title').waitFor();
-    expect(await page.locator('#sheet').textContent()).toContain('Nguyễn Văn An');
     await page.close();
+  });
+
+  it('narrows the archive search by commune, document kind, signer and signing dates, from the keyboard', async () => {
+    const tamThang = { province: 'Thành phố Hồ Chí Minh', commune: 'Phường Tam Thắng', legacyDistrict: 'Vũng Tàu', dossierCode: '000.00.31.H29-260802-0007' };
+    const kinds = { 71: 'ban-do-dia-chinh', 72: 'trich-luc', 73: 'trich-luc' } as const;
+    const sheets = [];
+    for (const n of [71, 72, 73] as const) {
+      sheets.push({ part: `t${n}`, bytes: await readFile((await makePdf(join(dir, `tt-${n}.pdf`), { pageSize: 'A4', pages: n - 70 })).path), metadata: sheetMetadata(n, { ...tamThang, documentKind: kinds[n] }) });
+    }
+    await signAsStaff(await submitForStaff('web-filters', sheets));
+
+    const page = await logIn('/staff');
+    const found = page.locator('#results-table tbody tr');
+    const status = page.locator('#search-status');
+    const sheetNumbers = async (): Promise<string[]> => (await found.allTextContents()).map((text) => /Số tờ (\d+)/.exec(text)?.[1] ?? '?').sort();
+    const search = async (expected: string): Promise<void> => {
+      // Enter in a field submits the form; the status says "loading" until the answer is shown.
+      await page.getByLabel('Xã/phường').press('Enter');
+      await expect.poll(() => status.textContent()).toBe(expected);
+    };
+
+    // The commune typed without diacritics: the three Tam Thắng sheets, not the Vũng Tàu ones.
+    await page.getByLabel('Xã/phường').fill('tam thang');
+    await search('3 kết quả');
+    expect(await sheetNumbers()).toEqual(['71', '72', '73']);
+
+    await page.getByLabel('Loại tài liệu').selectOption({ label: 'Trích lục' });
+    await search('2 kết quả');
+    expect(await sheetNumbers()).toEqual(['72', '73']);
+    expect(await found.first().textContent()).toContain('Trích lục');
+
+    await page.getByLabel('Người ký hoặc cơ quan ký').fill('nguyen van an');
+    await search('2 kết quả');
+    await page.getByLabel('Người ký hoặc cơ quan ký').fill('tran thi binh');
+    await search('Không tìm thấy kết quả.');
+    await page.getByLabel('Người ký hoặc cơ quan ký').fill('');
+
+    const today = new Date(Date.now() + 7 * 3_600_000).toISOString().slice(0, 10);
+    await page.getByLabel('Ký từ ngày').fill('2020-01-01');
+    await page.getByLabel('Đến ngày').fill('2020-12-31');
+    await search('Không tìm thấy kết quả.');
+    await page.getByLabel('Đến ngày').fill(today);
+    await search('2 kết quả');
+    await page.getByLabel('Ký từ ngày').fill(today);
+    await page.getByLabel('Đến ngày').fill('2020-12-31');
+    await page.getByLabel('Xã/phường').press('Enter');
+    await expect.poll(() => status.textContent()).toBe('Ngày bắt đầu phải trước hoặc bằng ngày kết thúc.');
+    await page.getByLabel('Đến ngày').fill(today);
+    await search('2 kết quả');
+    await page.screenshot({ path: join(screenshots, 'staff-search.png'), fullPage: true });
+
+    // Clearing the filters brings the whole archive back.
+    await page.getByRole('button', { name: 'Xóa bộ lọc' }).click();
+    await page.getByRole('button', { name: 'Tìm', exact: true }).click();
+    await expect.poll(() => status.textContent()).toMatch(/^\d+\+? kết quả$/);
+    expect(Number((await status.textContent())!.split(' ')[0])).toBeGreaterThanOrEqual(7);
+
+    await page.getByRole('button', { name: 'English' }).click();
+    expect(await page.getByLabel('Document kind').locator('option:checked').textContent()).toBe('Any');
+    await page.getByRole('button', { name: 'Tiếng Việt' }).click();
+    await page.close();
+  });
+
+  it('shows a sheet\'s page with its revisions, signatures and audit trail, and downloads a revision into the trail', async () => {
+    const page = await logIn(`/staff/sheets/${signedSheetId}`);
+    await page.locator('#sheet-title').waitFor();
+    expect(await page.locator('#sheet-title').textContent()).toBe('Số tờ 80 — Phường Trấn Biên');
+    expect(await page.locator('#signatures-table .signer-name').allTextContents()).toEqual(['Nguyễn Văn An']);
+    expect(await page.locator('#tasks-section').isHidden()).toBe(true);
+
+    const trail = page.locator('#audit-table tbody tr');
+    const kinds = async (): Promise<string[]> => trail.evaluateAll((rows) => rows.map((row) => row.getAttribute('data-kind') ?? ''));
+    // Archived by the queue with its verification, then downloaded by the portal.
+    expect(await kinds()).toEqual(['archived', 'verified', 'downloaded']);
+    expect(await trail.first().textContent()).toContain('Lưu trữ');
+    expect(await trail.first().textContent()).toContain('system:portal');
+    expect(await trail.nth(1).textContent()).toContain('hợp lệ');
+
+    const revision = (await service.app.inject({ method: 'GET', url: `/v1/sheets/${signedSheetId}`, headers: bearer(service.keys.staff) })).json() as { revisions: Array<{ revision: number; sha256: string }> };
+    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#revisions-table tr[data-revision="1"] [data-role=download-revision]').click()]);
+    expect(download.suggestedFilename()).toBe(`sheet-${signedSheetId}-r1.pdf`);
+    const saved = join(dir, 'revision-1.pdf');
+    await download.saveAs(saved);
+    expect(createHash('sha256').update(await readFile(saved)).digest('hex')).toBe(revision.revisions[0]!.sha256);
+    await expect.poll(kinds).toEqual(['archived', 'verified', 'downloaded', 'downloaded']);
+    expect(await trail.last().textContent()).toContain('staff:an');
+    await page.screenshot({ path: join(screenshots, 'staff-sheet.png'), fullPage: true });
+
+    // From the sheet back to the lists, and from a search result to a sheet's page.
+    await page.getByRole('link', { name: /Quay lại danh sách/ }).click();
+    await page.locator('#search-section').waitFor();
+    expect(new URL(page.url()).pathname).toBe('/staff');
+    await page.getByLabel(/Tìm theo xã/).fill('tran bien to 80');
+    await page.getByLabel(/Tìm theo xã/).press('Enter');
+    await page.locator('#results-table tbody tr').first().waitFor();
+    await page.locator('#results-table a[data-role=open]').first().click();
+    await page.locator('#sheet-title').waitFor();
+    expect(new URL(page.url()).pathname).toBe(`/staff/sheets/${signedSheetId}`);
+    await page.goBack();
+    await page.locator('#search-section').waitFor();
+    expect(await page.locator('#results-table tbody tr').count()).toBe(1);
+    await page.close();
+  });
+});
+
+describe('GET /v1/sheets/:id/audit', () => {
+  const audit = (url: string, headers: Record<string, string> = {}) => service.app.inject({ method: 'GET', url, headers });
+
+  it('refuses a call without a key (401) and a key without sheets:read (403)', async () => {
+    const anonymous = await audit(`/v1/sheets/${signedSheetId}/audit`);
+    expect(anonymous.statusCode).toBe(401);
+    expect(anonymous.json()).toMatchObject({ code: 'AUTH_REQUIRED' });
+    const wrongScope = await audit(`/v1/sheets/${signedSheetId}/audit`, bearer(service.keys.verifyOnly));
+    expect(wrongScope.statusCode).toBe(403);
+    expect(wrongScope.json()).toMatchObject({ code: 'AUTH_FORBIDDEN' });
+  });
+
+  it('hides another system\'s sheet (404) and answers 404 for a sheet not in the archive', async () => {
+    expect((await audit(`/v1/sheets/${signedSheetId}/audit`, bearer(service.keys.registry))).statusCode).toBe(404);
+    const missing = await audit('/v1/sheets/999999/audit', bearer(service.keys.staff));
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json()).toMatchObject({ code: 'ARCHIVE_NOT_FOUND' });
+  });
+
+  it('gives the owning system and staff the sheet\'s entries in chain order, in pages', async () => {
+    const owner = await audit(`/v1/sheets/${signedSheetId}/audit`, bearer(service.keys.portal));
+    expect(owner.statusCode).toBe(200);
+    const body = owner.json() as { sheetId: number; items: Array<{ seq: number; kind: string; sheetId: number; actor: string; at: string; details: Record<string, unknown>; prevHash: string; hash: string }>; nextAfter: number | null };
+    expect(body.sheetId).toBe(signedSheetId);
+    expect(body.items.slice(0, 3).map((e) => e.kind)).toEqual(['archived', 'verified', 'downloaded']);
+    expect(body.items.every((e) => e.sheetId === signedSheetId && /^[0-9a-f]{64}$/.test(e.hash) && !Number.isNaN(Date.parse(e.at)))).toBe(true);
+    expect(body.items[0]!.details).toMatchObject({ revision: 1, signatures: 1 });
+    expect(body.items.map((e) => e.seq)).toEqual([...body.items.map((e) => e.seq)].sort((x, y) => x - y));
+    expect(body.nextAfter).toBeNull();
+
+    const first = (await audit(`/v1/sheets/${signedSheetId}/audit?limit=1`, bearer(service.keys.staff))).json() as typeof body;
+    expect(first.items.map((e) => e.seq)).toEqual([body.items[0]!.seq]);
+    expect(first.nextAfter).toBe(body.items[0]!.seq);
+    const second = (await audit(`/v1/sheets/${signedSheetId}/audit?limit=1&after=${first.nextAfter}`, bearer(service.keys.staff))).json() as typeof body;
+    expect(second.items.map((e) => e.seq)).toEqual([body.items[1]!.seq]);
+    expect((await audit(`/v1/sheets/${signedSheetId}/audit?limit=1000`, bearer(service.keys.staff))).statusCode).toBe(400);
+  });
+
+  it('is in the OpenAPI document', async () => {
+    const openapi = (await service.app.inject({ method: 'GET', url: '/docs/json' })).json() as { paths: Record<string, unknown> };
+    expect(Object.keys(openapi.paths)).toContain('/v1/sheets/{id}/audit');
   });
 });

@@ -1,14 +1,16 @@
-// Archived sheets: search (GET /v1/sheets?q=…), one sheet, its file (streamed, Range), and its
-// verification report. Staff see every sheet; a dossier system only the sheets of its requests.
+// Archived sheets: search (GET /v1/sheets?q=… and filters), one sheet, its file (streamed, Range),
+// its verification report and its audit trail. Staff see every sheet; a dossier system only the
+// sheets of its requests.
 
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { AuditEntry } from '../../archive/index.js';
 import { MapsignError } from '../../errors.js';
 import { formatReport, type VerifyReport } from '../../verify/index.js';
 import type { Principal } from '../auth-store.js';
 import type { AppDeps } from '../deps.js';
 import { principalOf, requireScope } from '../plugins/auth.js';
 import { parseRange } from '../range.js';
-import { anyObject, errorResponses } from '../schemas.js';
+import { anyObject, auditTrailSchema, errorResponses } from '../schemas.js';
 
 interface SheetParams {
   id: number;
@@ -20,6 +22,41 @@ export async function assertSheetAccess(deps: AppDeps, principal: Principal, she
   if (principal.kind === 'staff') return;
   if (!(await deps.service.store.hasSheetAccess(principal.name, sheetId))) {
     throw new MapsignError('ARCHIVE_NOT_FOUND', `no sheet ${sheetId} in the archive`, { details: { sheetId } });
+  }
+}
+
+/** Audit entries read per catalog call while looking for one sheet's entries. */
+const AUDIT_SCAN_PAGE = 5000;
+const DEFAULT_AUDIT_LIMIT = 100;
+
+/** An audit entry as the API shows it: its time as ISO 8601 and its details parsed. */
+function toAuditView(entry: AuditEntry): Record<string, unknown> {
+  let details: unknown;
+  try {
+    details = JSON.parse(entry.details);
+  } catch {
+    details = { raw: entry.details };
+  }
+  return { seq: entry.seq, at: new Date(entry.at).toISOString(), kind: entry.kind, sheetId: entry.sheetId, sha256: entry.sha256, actor: entry.actor, details, prevHash: entry.prevHash, hash: entry.hash };
+}
+
+/**
+ * One sheet's audit entries after `afterSeq`, oldest first, at most `limit`, and whether more follow.
+ * The catalog reads the log by sequence only, so this walks the whole chain from `afterSeq`.
+ */
+async function readSheetAudit(deps: AppDeps, sheetId: number, afterSeq: number, limit: number): Promise<{ entries: AuditEntry[]; hasMore: boolean }> {
+  // TODO(#8): read by sheet in the catalog (both have the audit_log_sheet index) instead of this walk.
+  const entries: AuditEntry[] = [];
+  let after = afterSeq;
+  for (;;) {
+    const page = await deps.archive.catalog.readAudit(after, AUDIT_SCAN_PAGE);
+    for (const entry of page) {
+      if (entry.sheetId !== sheetId) continue;
+      if (entries.length === limit) return { entries, hasMore: true };
+      entries.push(entry);
+    }
+    if (page.length < AUDIT_SCAN_PAGE) return { entries, hasMore: false };
+    after = page[page.length - 1]!.seq;
   }
 }
 
@@ -93,6 +130,34 @@ export function registerSheetRoutes(app: FastifyInstance, deps: AppDeps): void {
     async (request) => {
       await assertSheetAccess(deps, principalOf(request), request.params.id);
       return deps.archive.getSheet(request.params.id);
+    },
+  );
+
+  app.get<{ Params: SheetParams; Querystring: { after?: number; limit?: number } }>(
+    '/v1/sheets/:id/audit',
+    {
+      preHandler: read,
+      schema: {
+        tags: ['sheets'],
+        summary: 'The audit trail of an archived sheet (read-only)',
+        description:
+          'Entries of the hash-chained audit log about this sheet, oldest first: archived, verified, downloaded, metadata-changed, … Each names its place in the chain (`seq`, `prevHash`, `hash`); `mapsign audit verify` checks the whole chain. Pages by `after` (the `nextAfter` of the previous page).',
+        security: [{ apiKey: [] }],
+        params: idParams,
+        querystring: {
+          type: 'object',
+          properties: { after: { type: 'integer', minimum: 0, default: 0 }, limit: { type: 'integer', minimum: 1, maximum: 500, default: DEFAULT_AUDIT_LIMIT } },
+          additionalProperties: false,
+        },
+        response: { 200: auditTrailSchema, ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const sheetId = request.params.id;
+      await assertSheetAccess(deps, principalOf(request), sheetId);
+      await deps.archive.getSheet(sheetId);
+      const { entries, hasMore } = await readSheetAudit(deps, sheetId, request.query.after ?? 0, request.query.limit ?? DEFAULT_AUDIT_LIMIT);
+      return { sheetId, items: entries.map(toAuditView), nextAfter: hasMore ? entries[entries.length - 1]!.seq : null };
     },
   );
 

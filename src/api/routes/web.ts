@@ -1,40 +1,59 @@
-// The web pages (src/web/public): plain HTML, CSS and ES modules served as they are, no bundler,
-// no CDN. `/` and `/v/:code` are the public verification page, `/staff` the staff pages; the files
-// themselves under `/web/<name>`, names checked against a strict pattern (no path traversal).
-// GET /v1/public/sheets/:id is the QR code's read-only lookup: the archived record and its
-// stored verification, without dossier-system details.
+// The web pages, as Vite builds them from src/web into dist/web (vite.web.config.ts, run by
+// `npm run build`): `/` and `/v/:code` are the public verification page, `/staff` and
+// `/staff/sheets/:id` the staff pages, their hashed assets under `/web/assets/<name>` (names
+// checked against a strict pattern: no path traversal). Pages not built answer 500 CONFIG_INVALID
+// saying so. GET /v1/public/sheets/:id is the QR code's read-only lookup: the archived record
+// and its stored verification, without dossier-system details.
 
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { MapsignError } from '../../errors.js';
 import type { AppDeps } from '../deps.js';
 
 const TYPES: Record<string, string> = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8', svg: 'image/svg+xml' };
-const FILE_NAME = /^[a-z0-9-]+\.(html|js|css|svg)$/;
+const ASSET_NAME = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,199}\.(js|css|svg)$/;
 
-/** src/web/public next to this module (tsx), or the sources' folder when running from dist/. */
-function webRoot(): string {
-  const candidates = [new URL('../../web/public/', import.meta.url), new URL('../../../../src/web/public/', import.meta.url)].map((url) => fileURLToPath(url));
-  return candidates.find((dir) => existsSync(join(dir, 'index.html'))) ?? candidates[0]!;
+/**
+ * The folder of the built pages: MAPSIGN_WEB_DIR, or dist/web of this checkout (seen from
+ * dist/src/api/routes when built, from src/api/routes under tsx).
+ */
+export function resolveWebRoot(env: NodeJS.ProcessEnv = process.env): string {
+  if (env['MAPSIGN_WEB_DIR']) return resolve(env['MAPSIGN_WEB_DIR']);
+  const candidates = [new URL('../../../web/', import.meta.url), new URL('../../../dist/web/', import.meta.url)].map((url) => fileURLToPath(url));
+  return candidates.find((dir) => existsSync(join(dir, 'index.html'))) ?? candidates[candidates.length - 1]!;
 }
 
 export function registerWebRoutes(app: FastifyInstance, deps: AppDeps): void {
-  const root = webRoot();
-  const send = async (name: string, reply: import('fastify').FastifyReply) => {
-    const match = FILE_NAME.exec(name);
-    if (!match) throw new MapsignError('INPUT_NOT_FOUND', `no page ${name}`);
-    const body = await readFile(join(root, name)).catch(() => null);
-    if (!body) throw new MapsignError('INPUT_NOT_FOUND', `no page ${name}`);
-    return reply.type(TYPES[match[1]!]!).header('cache-control', 'no-cache').header('x-content-type-options', 'nosniff').send(body);
+  const root = resolveWebRoot();
+  const isBuilt = existsSync(join(root, 'index.html'));
+  if (!isBuilt) app.log.warn({ webRoot: root }, 'the web pages are not built; run npm run build');
+
+  const send = async (path: string, reply: FastifyReply, isImmutable: boolean): Promise<FastifyReply> => {
+    const body = await readFile(join(root, path)).catch(() => null);
+    if (!body) {
+      if (!existsSync(join(root, 'index.html'))) {
+        throw new MapsignError('CONFIG_INVALID', `the web pages are not built (no ${join(root, 'index.html')}): run npm run build`);
+      }
+      throw new MapsignError('INPUT_NOT_FOUND', `no page ${path}`);
+    }
+    const type = TYPES[path.slice(path.lastIndexOf('.') + 1)]!;
+    // Assets carry a content hash in their name; the pages name the current assets.
+    const cache = isImmutable ? 'public, max-age=31536000, immutable' : 'no-cache';
+    return reply.type(type).header('cache-control', cache).header('x-content-type-options', 'nosniff').send(body);
   };
   const hidden = { schema: { hide: true } };
-  app.get('/', hidden, async (_request, reply) => send('index.html', reply));
-  app.get('/v/:code', hidden, async (_request, reply) => send('index.html', reply));
-  app.get('/staff', hidden, async (_request, reply) => send('staff.html', reply));
-  app.get<{ Params: { name: string } }>('/web/:name', hidden, async (request, reply) => send(request.params.name, reply));
+  app.get('/', hidden, async (_request, reply) => send('index.html', reply, false));
+  app.get('/v/:code', hidden, async (_request, reply) => send('index.html', reply, false));
+  app.get('/staff', hidden, async (_request, reply) => send('staff.html', reply, false));
+  app.get('/staff/sheets/:id', hidden, async (_request, reply) => send('staff.html', reply, false));
+  app.get<{ Params: { name: string } }>('/web/assets/:name', hidden, async (request, reply) => {
+    const { name } = request.params;
+    if (!ASSET_NAME.test(name)) throw new MapsignError('INPUT_NOT_FOUND', `no page ${name}`);
+    return send(`assets/${name}`, reply, true);
+  });
 
   app.get<{ Params: { id: number } }>(
     '/v1/public/sheets/:id',

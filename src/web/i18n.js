@@ -24,6 +24,18 @@ const WORDS = {
     select: 'Chọn', role: 'Vai trò', dossier: 'Hồ sơ', result: 'Kết quả', accepted: 'Đã nhận ký', signedDone: 'Đã ký xong', failed: 'Lỗi',
     search: 'Tra cứu kho lưu trữ', searchLabel: 'Tìm theo xã, tỉnh, số tờ, thửa, mã hồ sơ (gõ có dấu hay không dấu đều được)', searchButton: 'Tìm', noResults: 'Không tìm thấy kết quả.',
     open: 'Xem', download: 'Tải về', signatures: 'Chữ ký', revisions: 'Các lần sửa', back: 'Quay lại', status: 'Trạng thái', signedAt: 'Ký lúc', publicLink: 'Trang kiểm tra công khai',
+    filters: 'Bộ lọc', any: 'Tất cả', signerFilter: 'Người ký hoặc cơ quan ký', signedFrom: 'Ký từ ngày', signedTo: 'Đến ngày', sortBy: 'Sắp xếp',
+    sortArchived: 'Mới lưu trữ trước', sortSigned: 'Mới ký trước', sortDossier: 'Theo mã hồ sơ', clearFilters: 'Xóa bộ lọc', resultsCount: 'kết quả', more: 'Xem thêm',
+    dateOrder: 'Ngày bắt đầu phải trước hoặc bằng ngày kết thúc.', loading: 'Đang tải…',
+    statusArchived: 'Đã lưu trữ', statusVerified: 'Đã kiểm tra: hợp lệ', statusInvalid: 'Đã kiểm tra: không hợp lệ',
+    'kind-ban-do-dia-chinh': 'Bản đồ địa chính', 'kind-trich-luc': 'Trích lục', 'kind-trich-do-dia-chinh': 'Trích đo địa chính', 'kind-ban-do-hien-trang': 'Bản đồ hiện trạng',
+    backToList: 'Quay lại danh sách', sheetInfo: 'Thông tin tờ bản đồ', dossierCode: 'Mã số hồ sơ', procedure: 'Mã TTHC', decision: 'Số, ký hiệu quyết định',
+    legacyDistrict: 'Huyện cũ', gridSheet: 'Số hiệu mảnh', parcelIds: 'Mã định danh thửa', scale: 'Tỷ lệ', paperSize: 'Khổ giấy', surveyUnit: 'Đơn vị đo đạc', size: 'Dung lượng',
+    addedIn: 'Thêm ở lần sửa', padesLevel: 'Mức PAdES', serial: 'Số hiệu chứng thư', issuer: 'Tổ chức cấp chứng thư', timestamp: 'Dấu thời gian',
+    audit: 'Nhật ký kiểm toán', auditIntro: 'Các mục chỉ được ghi thêm, mỗi mục móc nối với mục trước bằng mã băm: sửa, xóa hay đảo thứ tự đều bị phát hiện khi kiểm tra chuỗi.',
+    seq: 'Số thứ tự', time: 'Thời điểm', event: 'Sự kiện', actor: 'Người hoặc hệ thống thực hiện', details: 'Chi tiết', entryHash: 'Mã băm', noAudit: 'Chưa có mục nào.',
+    'ev-received': 'Tiếp nhận', 'ev-signed': 'Ký số', 'ev-archived': 'Lưu trữ', 'ev-verified': 'Kiểm tra chữ ký', 'ev-downloaded': 'Tải về', 'ev-metadata-changed': 'Sửa thông tin hồ sơ',
+    fields: 'Trường', isValidWord: 'hợp lệ', isInvalidWord: 'không hợp lệ',
   },
   en: {
     title: 'Check a signed cadastral map', staffTitle: 'Staff: sign and search map sheets', switchLang: 'Tiếng Việt', switchLangLabel: 'Chuyển sang tiếng Việt',
@@ -47,6 +59,18 @@ const WORDS = {
     select: 'Select', role: 'Role', dossier: 'Dossier', result: 'Result', accepted: 'Taken for signing', signedDone: 'Signed', failed: 'Error',
     search: 'Search the archive', searchLabel: 'Search by commune, province, sheet, parcel, dossier code (with or without diacritics)', searchButton: 'Search', noResults: 'No results.',
     open: 'Open', download: 'Download', signatures: 'Signatures', revisions: 'Revisions', back: 'Back', status: 'Status', signedAt: 'Signed at', publicLink: 'Public verification page',
+    filters: 'Filters', any: 'Any', signerFilter: 'Signer or signing organisation', signedFrom: 'Signed from', signedTo: 'Signed until', sortBy: 'Sort',
+    sortArchived: 'Latest archived first', sortSigned: 'Latest signed first', sortDossier: 'By dossier code', clearFilters: 'Clear filters', resultsCount: 'results', more: 'Show more',
+    dateOrder: 'The start date must be on or before the end date.', loading: 'Loading…',
+    statusArchived: 'Archived', statusVerified: 'Checked: valid', statusInvalid: 'Checked: not valid',
+    'kind-ban-do-dia-chinh': 'Cadastral map sheet', 'kind-trich-luc': 'Cadastral extract', 'kind-trich-do-dia-chinh': 'Field-survey extract', 'kind-ban-do-hien-trang': 'Current-state map',
+    backToList: 'Back to the list', sheetInfo: 'About the sheet', dossierCode: 'Dossier code', procedure: 'Procedure code', decision: 'Decision reference',
+    legacyDistrict: 'Former district', gridSheet: 'Grid sheet number', parcelIds: 'Parcel identifiers', scale: 'Scale', paperSize: 'Paper size', surveyUnit: 'Survey unit', size: 'Size',
+    addedIn: 'Added in revision', padesLevel: 'PAdES level', serial: 'Certificate serial', issuer: 'Certificate issuer', timestamp: 'Time-stamp',
+    audit: 'Audit trail', auditIntro: 'Entries are only ever appended, each chained to the previous one by its hash: an edit, removal or reordering shows when the chain is checked.',
+    seq: 'Number', time: 'Time', event: 'Event', actor: 'Done by', details: 'Details', entryHash: 'Hash', noAudit: 'No entries yet.',
+    'ev-received': 'Received', 'ev-signed': 'Signed', 'ev-archived': 'Archived', 'ev-verified': 'Signatures checked', 'ev-downloaded': 'Downloaded', 'ev-metadata-changed': 'Dossier details changed',
+    fields: 'Fields', isValidWord: 'valid', isInvalidWord: 'not valid',
   },
 };
 
@@ -84,6 +108,13 @@ export function h(tag, attrs = {}, ...children) {
   }
   for (const child of children.flat()) if (child !== null && child !== undefined && child !== false) el.append(child instanceof Node ? child : String(child));
   return el;
+}
+
+/** Bytes in kB or MB, in the page's language. */
+export function formatSize(bytes) {
+  const locale = lang() === 'vi' ? 'vi-VN' : 'en-GB';
+  if (bytes < 1_000_000) return `${(bytes / 1000).toLocaleString(locale, { maximumFractionDigits: 1 })} kB`;
+  return `${(bytes / 1_000_000).toLocaleString(locale, { maximumFractionDigits: 1 })} MB`;
 }
 
 export function formatTime(iso) {
