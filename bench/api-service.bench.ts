@@ -68,7 +68,9 @@ async function bare(input: string, parallel: number): Promise<Result> {
 }
 
 function start(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(process.execPath, [cli, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  // BENCH_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the service's processes.
+  const nodeArgs = (process.env['BENCH_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, cli, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   child.stderr?.setEncoding('utf8');
   return child;
 }
@@ -98,6 +100,7 @@ async function service(input: string, workers: number, useRedis: boolean): Promi
     MAPSIGN_ARCHIVE_CONCURRENCY: useRedis ? '1' : String(workers),
     REDIS_URL: useRedis ? redisUrl : '',
     MAPSIGN_QUEUE_PREFIX: `mapsign-bench-${process.pid}-${workers}`,
+    MAPSIGN_CALLBACK_ALLOW: '127.0.0.1',
   };
   const key = spawnSync(process.execPath, [cli, 'keys', 'create', '--name', 'bench', '--scopes', 'sign:request,sheets:read'], { env, encoding: 'utf8' }).stdout.trim().split('\n').pop()!;
   const done = new Map<string, number>();

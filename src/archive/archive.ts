@@ -12,7 +12,7 @@ import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { MapsignError, fromSystemError } from '../errors.js';
 import { verifyAuditChain, type AuditVerifyResult } from './audit.js';
-import { createFileSink, isSha256Hex, type BlobRange, type BlobStore, type StagedBlob } from './blob-store.js';
+import { createFileSink, isSha256Hex, type BlobRange, type BlobStore, type PutBlobOptions, type StagedBlob } from './blob-store.js';
 import type { Catalog, CommitSheetInput, ExistingSheet } from './catalog.js';
 import { checkArchive, intentOwner, recoverArchive, type ArchiveCheckOptions, type ArchiveCheckResult, type RecoveryResult } from './consistency.js';
 import { toSignatureInputs, DEFAULT_ROLE_TEMPLATES, type RoleTemplates } from './facts.js';
@@ -30,6 +30,11 @@ export interface AddSheetOptions {
   readSignatures: ReadSignatureFacts;
   /** Who archives it, for the audit log; default "mapsign". */
   actor?: string;
+  /**
+   * SHA-256 of `file` (a path) as its producer computed it: the blob store may then take the file
+   * as it is (a hard link) instead of copying it.
+   */
+  sha256?: string;
 }
 
 export interface AddSheetResult {
@@ -150,14 +155,16 @@ export class Archive {
           ).createReadStream({ highWaterMark: 1 << 20 })
         : options.file;
     let staged: Staged | undefined;
-    const put = await this.blobs
-      .put(source, {
-        maxBytes: this.maxBlobBytes,
-        beforeCommit: async (blob) => {
-          staged = await this.stage(blob, metadata, options.readSignatures);
-          await this.catalog.addIntent({ sha256: blob.sha256, owner, createdAt: Date.now() });
-        },
-      })
+    const putOptions: PutBlobOptions = {
+      maxBytes: this.maxBlobBytes,
+      beforeCommit: async (blob) => {
+        staged = await this.stage(blob, metadata, options.readSignatures);
+        await this.catalog.addIntent({ sha256: blob.sha256, owner, createdAt: Date.now() });
+      },
+    };
+    const isAdoptable = typeof options.file === 'string' && options.sha256 !== undefined && this.blobs.adopt !== undefined;
+    if (isAdoptable) source.destroy();
+    const put = await (isAdoptable ? this.blobs.adopt!(options.file as string, { ...putOptions, sha256: options.sha256! }) : this.blobs.put(source, putOptions))
       .catch(async (error: unknown) => {
         source.destroy();
         // The blob never became visible; an intent recorded for it goes too.

@@ -4,7 +4,7 @@
 
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { link, mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Transform, Writable, type Readable, type TransformCallback } from 'node:stream';
@@ -58,8 +58,20 @@ export interface TemporaryFileInfo {
  * can implement it later by staging to local disk (to hash and to run `beforeCommit`), then
  * uploading under the hash as the key.
  */
+export interface AdoptBlobOptions extends PutBlobOptions {
+  /** SHA-256 of the file, as its producer computed it while writing it. */
+  sha256: string;
+}
+
 export interface BlobStore {
   put(source: Readable | AsyncIterable<Uint8Array>, options?: PutBlobOptions): Promise<PutBlobResult>;
+  /**
+   * Stores a complete local file that nobody writes to any more, under the hash its producer
+   * computed (the service's work store names files so). A store that can share the bytes (a hard
+   * link on the same file system) does so without copying; `archive check` rehashes later.
+   * Optional: without it, callers stream the file through {@link put}.
+   */
+  adopt?(path: string, options: AdoptBlobOptions): Promise<PutBlobResult>;
   /** Streams a blob, or the inclusive `range` of it. */
   get(sha256: string, range?: BlobRange): Promise<Readable>;
   stat(sha256: string): Promise<BlobInfo | null>;
@@ -224,6 +236,51 @@ export class FsBlobStore implements BlobStore {
       const folder = join(this.objectsDir, sha256.slice(0, 2));
       await mkdir(folder, { recursive: true });
       await rename(temp, target);
+      isMoved = true;
+      if (this.isDurable) await fsyncDirectory(folder);
+      return { sha256, size, isNew: true };
+    } catch (error) {
+      throw toStorageError(error, temp);
+    } finally {
+      if (!isMoved) await rm(temp, { force: true }).catch(() => undefined);
+    }
+  }
+
+  async adopt(path: string, options: AdoptBlobOptions): Promise<PutBlobResult> {
+    const { sha256 } = options;
+    assertSha256(sha256);
+    const maxBytes = Math.min(options.maxBytes ?? this.maxBytes, this.maxBytes);
+    const temp = join(this.tempDir, `${this.host}~${process.pid}~${randomBytes(6).toString('hex')}.part`);
+    try {
+      await link(path, temp);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      // Another file system, or one without hard links: copy, hashing on the way as usual.
+      if (code === 'EXDEV' || code === 'EPERM' || code === 'EMLINK' || code === 'ENOTSUP' || code === 'EOPNOTSUPP') {
+        const copied = await this.put(createReadStream(path, { highWaterMark: READ_CHUNK }), options);
+        if (copied.sha256 !== sha256) throw new MapsignError('ARCHIVE_CORRUPT', `the file ${path} hashes to ${copied.sha256}, not ${sha256} as its producer said`, { details: { sha256 } });
+        return copied;
+      }
+      throw toStorageError(error, path);
+    }
+    let isMoved = false;
+    try {
+      const handle = await open(temp, 'r');
+      let size: number;
+      try {
+        size = (await handle.stat()).size;
+        if (size > maxBytes) throw new MapsignError('ARCHIVE_TOO_LARGE', `the file is larger than the limit of ${maxBytes} bytes`, { details: { maxBytes } });
+        // Normally a no-op: the producer synced its file; a blob must be on disk before it is visible.
+        if (this.isDurable) await handle.datasync();
+      } finally {
+        await handle.close().catch(() => undefined);
+      }
+      const isAlreadyStored = (await this.stat(sha256)) !== null;
+      await options.beforeCommit?.({ sha256, size, path: temp, isAlreadyStored });
+      if (isAlreadyStored) return { sha256, size, isNew: false };
+      const folder = join(this.objectsDir, sha256.slice(0, 2));
+      await mkdir(folder, { recursive: true });
+      await rename(temp, this.pathOf(sha256));
       isMoved = true;
       if (this.isDurable) await fsyncDirectory(folder);
       return { sha256, size, isNew: true };

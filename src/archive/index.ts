@@ -24,7 +24,7 @@ export type { ArchiveConfig } from './config.js';
 
 /** The content-addressed blob store interface and its file-system implementation. */
 export { FsBlobStore, isSha256Hex, openFsBlobStore, toStorageError } from './blob-store.js';
-export type { BlobInfo, BlobRange, BlobStore, FsBlobStoreOptions, PutBlobOptions, PutBlobResult, StagedBlob, TemporaryFileInfo } from './blob-store.js';
+export type { AdoptBlobOptions, BlobInfo, BlobRange, BlobStore, FsBlobStoreOptions, PutBlobOptions, PutBlobResult, StagedBlob, TemporaryFileInfo } from './blob-store.js';
 
 /** The catalog interface and both implementations. */
 export type { Catalog, CatalogCounts, CommitSheetInput, CommitSheetResult, ExistingSheet, IngestIntent, RevisionBlob } from './catalog.js';

@@ -6,7 +6,8 @@ import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { MapsignError } from '../errors.js';
 import { nameHashAlgorithm, OID, type HashAlgorithm } from './algorithms.js';
-import { isCertificateNamedBy } from './certificate-ref.js';
+import { isCertificateNamedBy, readEmbeddedCertificate } from './certificate-ref.js';
+import { splitCertificates } from './certificate-set.js';
 import { copyBytes, decodeBer, describeError, type AsnBlock } from './der.js';
 import { readSigningCertificateV2, type SigningCertificateV2View } from './signing-certificate-v2.js';
 
@@ -60,7 +61,15 @@ export interface SignedDataDetails extends ParseSignedDataResult {
  */
 export function readSignedData(der: Buffer): SignedDataDetails {
   if (!Buffer.isBuffer(der) || der.length === 0) throw new MapsignError('CMS_MALFORMED', 'CMS SignedData is empty or not a Buffer');
-  const root = decodeBer(der, 'CMS ContentInfo', true);
+  // DER as we and most signers write it: the certificates are cut out and read by their own
+  // (cached) decoder; anything else is decoded whole.
+  const split = splitCertificates(der);
+  if (split !== null && !split.trailing.every((b) => b === 0)) {
+    throw new MapsignError('CMS_MALFORMED', `CMS ContentInfo has ${split.trailing.length} trailing bytes after its ASN.1 element`, {
+      details: { input: 'CMS ContentInfo', length: der.length, decoded: der.length - split.trailing.length },
+    });
+  }
+  const root = decodeBer(split?.rest ?? der, 'CMS ContentInfo', true);
   const contentInfo = decodePki(() => new pkijs.ContentInfo({ schema: root }), 'ContentInfo');
   if (contentInfo.contentType !== OID.signedData) {
     throw new MapsignError('CMS_MALFORMED', `CMS content type is ${contentInfo.contentType}, not signed-data`, {
@@ -69,10 +78,10 @@ export function readSignedData(der: Buffer): SignedDataDetails {
   }
   const signedDataBlock = contentInfo.content as AsnBlock;
   const signedData = decodePki(() => new pkijs.SignedData({ schema: signedDataBlock }), 'SignedData');
+  const certificates = split === null ? readCertificates(signedDataBlock) : readSplitCertificates(split.certificates);
   const signerInfo = signedData.signerInfos[0];
   if (signerInfo === undefined) throw new MapsignError('CMS_MALFORMED', 'SignedData has no SignerInfo');
 
-  const certificates = readCertificates(signedDataBlock);
   const signedAttributes = signerInfo.signedAttrs?.attributes ?? [];
   const unsignedAttributes = signerInfo.unsignedAttrs?.attributes ?? [];
   const firstValue = (oid: string): AsnBlock | undefined => signedAttributes.find((a) => a.type === oid)?.values[0] as AsnBlock | undefined;
@@ -118,6 +127,11 @@ function decodePki<T>(decode: () => T, what: string): T {
 interface EmbeddedCertificate {
   der: Buffer;
   parsed: pkijs.Certificate;
+}
+
+/** The X.509 members (untagged SEQUENCEs) among CertificateChoices cut out as bytes. */
+function readSplitCertificates(members: readonly Buffer[]): EmbeddedCertificate[] {
+  return members.filter((der) => der[0] === 0x30).map((der) => ({ der: copyBytes(der), parsed: readEmbeddedCertificate(copyBytes(der), 'certificate') }));
 }
 
 /** The X.509 members of `certificates [0] IMPLICIT CertificateSet`, with their bytes as they were. */

@@ -16,6 +16,7 @@ import {
   type SignatureScheme,
 } from './algorithms.js';
 import { issuerAndSerialNumberOf, readCertificate } from './certificate-ref.js';
+import { insertCertificates } from './certificate-set.js';
 import { decodeDer, encodeDer, describeError, sortDer } from './der.js';
 import { readSignedData } from './parse.js';
 import { buildSignedAttributes } from './signed-attrs.js';
@@ -168,11 +169,12 @@ function encodeSignedData(options: AssembleSignedDataOptions): Buffer {
     version: 1,
     digestAlgorithms: [makeDigestAlgorithmIdentifier(hashAlgorithm)],
     encapContentInfo: new pkijs.EncapsulatedContentInfo({ eContentType: OID.data }),
-    certificates: parsedCertificates,
     signerInfos: [signerInfo],
   });
   const contentInfo = new pkijs.ContentInfo({ contentType: OID.signedData, content: signedData.toSchema(true) });
-  return encodeDer(contentInfo.toSchema());
+  // The certificates go in as the DER they came as (readCertificate proved it DER): encoding them
+  // through asn1js again would cost milliseconds each and could only give the same bytes.
+  return insertCertificates(encodeDer(contentInfo.toSchema()), certificates);
 }
 
 /** SignedAttributes ::= SET SIZE (1..MAX) OF Attribute */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -135,5 +135,35 @@ describe('FsBlobStore', () => {
     expect(await store.removeStaleTemporary()).toBe(1);
     expect(existsSync(join(root, 'tmp', dead))).toBe(false);
     expect(existsSync(join(root, 'tmp', live))).toBe(true);
+  });
+
+  describe('adopting a finished local file', () => {
+    it('shares its bytes by a hard link instead of copying them', async () => {
+      const file = join(root, 'signed.pdf');
+      await writeFile(file, 'tờ 25 đã ký');
+      const result = await store.adopt(file, { sha256: sha('tờ 25 đã ký') });
+      expect(result).toEqual({ sha256: sha('tờ 25 đã ký'), size: Buffer.byteLength('tờ 25 đã ký'), isNew: true });
+      const stored = join(root, 'objects', result.sha256.slice(0, 2), result.sha256);
+      expect((await stat(stored)).ino).toBe((await stat(file)).ino);
+      expect(await text(await store.get(result.sha256))).toBe('tờ 25 đã ký');
+      expect(await readdir(join(root, 'tmp'))).toEqual([]);
+      expect(await store.adopt(file, { sha256: result.sha256 })).toMatchObject({ isNew: false });
+    });
+
+    it('leaves nothing visible when the check before commit refuses, or the file is over the limit', async () => {
+      const file = join(root, 'signed.pdf');
+      await writeFile(file, 'x'.repeat(2 * 1024 * 1024));
+      await expect(store.adopt(file, { sha256: sha('x'.repeat(2 * 1024 * 1024)) })).rejects.toMatchObject({ code: 'ARCHIVE_TOO_LARGE' });
+      await writeFile(file, 'not signed');
+      const refusal = new Error('refused');
+      await expect(store.adopt(file, { sha256: sha('not signed'), beforeCommit: () => Promise.reject(refusal) })).rejects.toThrow(/refused/);
+      expect(await visible()).toEqual([]);
+      expect(await readdir(join(root, 'tmp'))).toEqual([]);
+      expect(await readFile(file, 'utf8')).toBe('not signed');
+    });
+
+    it('refuses a name that is not a SHA-256', async () => {
+      await expect(store.adopt(join(root, 'x'), { sha256: '../../etc/passwd' })).rejects.toMatchObject({ code: 'USAGE_INVALID' });
+    });
   });
 });

@@ -1,0 +1,130 @@
+// The `certificates [0] IMPLICIT CertificateSet` of a ContentInfo(SignedData), cut out of or
+// spliced into the DER bytes without decoding the certificates. asn1js takes milliseconds per
+// certificate to decode and encode, and a signer's chain is the same in every signature: the
+// certificates are handled as raw DER (parsed once each, see certificate-ref.ts), and asn1js sees
+// only the small rest.
+
+const SEQUENCE = 0x30;
+const CONTEXT_0_CONSTRUCTED = 0xa0;
+
+interface Element {
+  tag: number;
+  /** Offset of the tag byte. */
+  start: number;
+  /** Offset of the first content byte. */
+  contentStart: number;
+  /** Offset just past the content. */
+  end: number;
+}
+
+/** One definite-length element with a one-byte tag at `offset`, or null (indefinite length, high tag, truncated). */
+function readElement(bytes: Uint8Array, offset: number, limit: number): Element | null {
+  if (offset + 2 > limit) return null;
+  const tag = bytes[offset]!;
+  if ((tag & 0x1f) === 0x1f) return null;
+  const first = bytes[offset + 1]!;
+  let length = first;
+  let contentStart = offset + 2;
+  if (first & 0x80) {
+    const count = first & 0x7f;
+    // 0x80 is BER's indefinite length; more than 4 length bytes is no CMS we can hold.
+    if (count === 0 || count > 4 || contentStart + count > limit) return null;
+    length = 0;
+    for (let i = 0; i < count; i++) length = length * 256 + bytes[contentStart + i]!;
+    contentStart += count;
+  }
+  const end = contentStart + length;
+  if (end > limit) return null;
+  return { tag, start: offset, contentStart, end };
+}
+
+function children(bytes: Uint8Array, parent: Element): Element[] | null {
+  const result: Element[] = [];
+  let offset = parent.contentStart;
+  while (offset < parent.end) {
+    const child = readElement(bytes, offset, parent.end);
+    if (child === null) return null;
+    result.push(child);
+    offset = child.end;
+  }
+  return result;
+}
+
+function encodeLength(length: number): Buffer {
+  if (length < 0x80) return Buffer.from([length]);
+  const bytes: number[] = [];
+  for (let rest = length; rest > 0; rest = Math.floor(rest / 256)) bytes.unshift(rest % 256);
+  return Buffer.from([0x80 | bytes.length, ...bytes]);
+}
+
+function wrap(tag: number, content: Buffer[]): Buffer {
+  const length = content.reduce((sum, part) => sum + part.length, 0);
+  return Buffer.concat([Buffer.from([tag]), encodeLength(length), ...content]);
+}
+
+/** The path ContentInfo → [0] EXPLICIT → SignedData, with the SignedData's members. */
+interface SignedDataPath {
+  contentInfo: Element;
+  /** The ContentInfo's members before the [0] content (the contentType). */
+  head: Element[];
+  explicit: Element;
+  signedData: Element;
+  members: Element[];
+}
+
+function walk(der: Uint8Array): SignedDataPath | null {
+  const contentInfo = readElement(der, 0, der.length);
+  if (contentInfo === null || contentInfo.tag !== SEQUENCE) return null;
+  const top = children(der, contentInfo);
+  const explicit = top?.[1];
+  if (!top || top.length !== 2 || explicit === undefined || explicit.tag !== CONTEXT_0_CONSTRUCTED) return null;
+  const inner = children(der, explicit);
+  const signedData = inner?.[0];
+  if (!inner || inner.length !== 1 || signedData === undefined || signedData.tag !== SEQUENCE) return null;
+  const members = children(der, signedData);
+  if (!members) return null;
+  return { contentInfo, head: top.slice(0, 1), explicit, signedData, members };
+}
+
+function rebuild(der: Buffer, path: SignedDataPath, members: Buffer[]): Buffer {
+  const signedData = wrap(SEQUENCE, members);
+  const explicit = wrap(CONTEXT_0_CONSTRUCTED, [signedData]);
+  return wrap(SEQUENCE, [...path.head.map((e) => der.subarray(e.start, e.end)), explicit]);
+}
+
+export interface SplitCertificates {
+  /** The same ContentInfo without its `certificates` member. */
+  rest: Buffer;
+  /** Each CertificateChoices member's bytes, in order (X.509 ones start with 0x30). */
+  certificates: Buffer[];
+  /** Bytes after the ContentInfo (a PDF's /Contents holds zero padding there). */
+  trailing: Buffer;
+}
+
+/**
+ * Cuts the certificates out of a DER ContentInfo(SignedData). Null when the bytes are not that
+ * shape in definite-length encoding (BER's indefinite lengths, say): callers then decode the whole.
+ */
+export function splitCertificates(der: Buffer): SplitCertificates | null {
+  const path = walk(der);
+  if (path === null) return null;
+  const index = path.members.findIndex((member) => member.tag === CONTEXT_0_CONSTRUCTED);
+  // version, digestAlgorithms, encapContentInfo come first (RFC 5652 §5.1).
+  if (index !== 3) return null;
+  const set = path.members[index]!;
+  const certificates = children(der, set);
+  if (certificates === null) return null;
+  const rest = rebuild(der, path, path.members.filter((_, i) => i !== index).map((m) => der.subarray(m.start, m.end)));
+  return { rest, certificates: certificates.map((c) => der.subarray(c.start, c.end)), trailing: der.subarray(path.contentInfo.end) };
+}
+
+/** Inserts `certificates [0] IMPLICIT` with these DER certificates into a ContentInfo(SignedData) that has none. */
+export function insertCertificates(der: Buffer, certificates: readonly Buffer[]): Buffer {
+  const path = walk(der);
+  if (path === null || path.contentInfo.end !== der.length || path.members.length < 4 || path.members.some((m) => m.tag === CONTEXT_0_CONSTRUCTED)) {
+    throw new Error('not a DER ContentInfo(SignedData) without certificates');
+  }
+  const members = path.members.map((m) => der.subarray(m.start, m.end));
+  members.splice(3, 0, wrap(CONTEXT_0_CONSTRUCTED, [...certificates]));
+  return rebuild(der, path, members);
+}
