@@ -89,7 +89,7 @@ function renderArchived() {
   const m = archived.metadata;
   box.append(
     h('dl', { class: 'facts', id: 'archived-record' },
-      h('dt', {}, t('kind')), h('dd', {}, m.documentKind),
+      h('dt', {}, t('kind')), h('dd', {}, t(`kind-${m.documentKind}`)),
       h('dt', {}, t('sheetNo')), h('dd', {}, m.sheetNumber),
       h('dt', {}, t('parcels')), h('dd', {}, (m.parcelNumbers ?? []).join(', ')),
       h('dt', {}, t('commune')), h('dd', {}, m.commune),

@@ -67,7 +67,8 @@ async function poll(id: string, until: (body: RequestView) => boolean): Promise<
 }
 
 async function openPage(path: string, width = 1100): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width, height: 900 } });
+  // A browser set to Vietnamese (navigator.language, Accept-Language).
+  const page = await browser.newPage({ viewport: { width, height: 900 }, locale: 'vi-VN' });
   await page.goto(`${base}${path}`);
   return page;
 }
@@ -240,7 +241,14 @@ describe('staff pages', () => {
     for (const n of [71, 72, 73] as const) {
       sheets.push({ part: `t${n}`, bytes: await readFile((await makePdf(join(dir, `tt-${n}.pdf`), { pageSize: 'A4', pages: n - 70 })).path), metadata: sheetMetadata(n, { ...tamThang, documentKind: kinds[n] }) });
     }
-    await signAsStaff(await submitForStaff('web-filters', sheets));
+    const signed = await signAsStaff(await submitForStaff('web-filters', sheets));
+    // The days of signing in Vietnam time, as the date filters read them (not "today": midnight may pass).
+    const days = [];
+    for (const s of signed.sheets.slice(1)) {
+      const record = (await service.app.inject({ method: 'GET', url: `/v1/sheets/${s.sheetId}`, headers: bearer(service.keys.staff) })).json() as { signedAt: string };
+      days.push(new Date(Date.parse(record.signedAt) + 7 * 3_600_000).toISOString().slice(0, 10));
+    }
+    const [firstDay, lastDay] = [days.sort()[0]!, days[days.length - 1]!];
 
     const page = await logIn('/staff');
     const found = page.locator('#results-table tbody tr');
@@ -268,17 +276,16 @@ describe('staff pages', () => {
     await search('Không tìm thấy kết quả.');
     await page.getByLabel('Người ký hoặc cơ quan ký').fill('');
 
-    const today = new Date(Date.now() + 7 * 3_600_000).toISOString().slice(0, 10);
     await page.getByLabel('Ký từ ngày').fill('2020-01-01');
     await page.getByLabel('Đến ngày').fill('2020-12-31');
     await search('Không tìm thấy kết quả.');
-    await page.getByLabel('Đến ngày').fill(today);
+    await page.getByLabel('Đến ngày').fill(lastDay);
     await search('2 kết quả');
-    await page.getByLabel('Ký từ ngày').fill(today);
+    await page.getByLabel('Ký từ ngày').fill(firstDay);
     await page.getByLabel('Đến ngày').fill('2020-12-31');
     await page.getByLabel('Xã/phường').press('Enter');
     await expect.poll(() => status.textContent()).toBe('Ngày bắt đầu phải trước hoặc bằng ngày kết thúc.');
-    await page.getByLabel('Đến ngày').fill(today);
+    await page.getByLabel('Đến ngày').fill(lastDay);
     await search('2 kết quả');
     await page.screenshot({ path: join(screenshots, 'staff-search.png'), fullPage: true });
 
