@@ -1,22 +1,19 @@
 // The appearance stream of a visible signature stamp (ISO 32000-2 §12.5.5 appearance streams,
 // §8.10 form XObjects, §9.7 Type 0 fonts with /ToUnicode §9.10.3): text lines in an embedded,
 // subsetted Be Vietnam Pro, the signer's signature image with the organisation's seal over its left
-// third, and a QR code. pdf-lib builds the font and image objects in a scratch document that is
-// never saved; they are copied into our object model under new numbers.
+// third, and a QR code. Fonts and images are built straight into our object model by our own small
+// TrueType subsetter and PNG decoder: no pdf-lib or fontkit at signing time.
 
-import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { deflateSync } from 'node:zlib';
-import type { PDFDocument, PDFFont, PDFImage } from 'pdf-lib';
 import { MapsignError } from '../errors.js';
+import { StampFont, type StampFontWeight } from './appearance-font.js';
+import { pngToImageObjects } from './appearance-image.js';
 import type { PdfMatrix } from './appearance-placement.js';
-import { PdfLibObjectCopier, type PdfLib } from './appearance-pdf-lib.js';
 import { drawQrCode } from './appearance-qr.js';
 import type { IncrementObject } from './incremental-writer.js';
-import { PdfNewStream, dict, name, type PdfDict, type PdfObject } from './objects.js';
+import { PdfNewStream, PdfRef, dict, name, type PdfDict, type PdfObject } from './objects.js';
 
-export type StampFontWeight = 'regular' | 'semibold';
+export type { StampFontWeight } from './appearance-font.js';
 
 /** One line of the stamp, its text already filled in. */
 export interface StampTextLine {
@@ -61,10 +58,6 @@ export interface StampAppearance {
   nextObjectNumber: number;
 }
 
-const FONT_FILES: Record<StampFontWeight, { file: string; postscriptName: string }> = {
-  regular: { file: '@expo-google-fonts/be-vietnam-pro/400Regular/BeVietnamPro_400Regular.ttf', postscriptName: 'BeVietnamPro-Regular' },
-  semibold: { file: '@expo-google-fonts/be-vietnam-pro/600SemiBold/BeVietnamPro_600SemiBold.ttf', postscriptName: 'BeVietnamPro-SemiBold' },
-};
 const FONT_RESOURCE: Record<StampFontWeight, string> = { regular: 'F1', semibold: 'F2' };
 const DEFAULT_SIZE = 7;
 /** Line pitch and baseline, in ems: Vietnamese capitals stack two marks above the cap height. */
@@ -76,35 +69,9 @@ const SIGNATURE_SHARE = 0.75;
 const INK = '0 g';
 const FRAME = '0.12 0.23 0.55 RG';
 
-const fontBytes = new Map<StampFontWeight, Promise<Buffer>>();
-let libraries: Promise<{ pdfLib: PdfLib; fontkit: Parameters<PDFDocument['registerFontkit']>[0] }> | undefined;
-
-/** pdf-lib and fontkit, loaded on the first stamp: an invisible signature never loads them. */
-function loadLibraries(): NonNullable<typeof libraries> {
-  libraries ??= Promise.all([import('pdf-lib'), import('@pdf-lib/fontkit')]).then(([pdfLib, fontkit]) => ({ pdfLib, fontkit: fontkit.default }));
-  return libraries;
-}
-const requireFromHere = createRequire(import.meta.url);
-
-function loadFont(weight: StampFontWeight): Promise<Buffer> {
-  let bytes = fontBytes.get(weight);
-  if (!bytes) {
-    bytes = readFile(requireFromHere.resolve(FONT_FILES[weight].file));
-    fontBytes.set(weight, bytes);
-    bytes.catch(() => fontBytes.delete(weight));
-  }
-  return bytes;
-}
-
 function num(value: number): string {
   const fixed = value.toFixed(3).replace(/0+$/, '').replace(/\.$/, '');
   return fixed === '-0' ? '0' : fixed;
-}
-
-/** A subset font's name is prefixed with six capital letters that identify the subset (§9.9.2). */
-function subsetTag(texts: string[]): string {
-  const digest = createHash('sha256').update(texts.join('\n')).digest();
-  return Array.from(digest.subarray(0, 6), (b) => String.fromCharCode(65 + (b % 26))).join('');
 }
 
 interface PlacedLine {
@@ -122,26 +89,11 @@ interface Box {
   height: number;
 }
 
-/** Pixels a stamp image may have: a small PNG can inflate to gigabytes, and memory must stay flat. */
-const MAX_IMAGE_PIXELS = 4_000_000;
-const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-
-async function embedPng(doc: PDFDocument, bytes: Uint8Array, what: string): Promise<PDFImage> {
-  const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.length, 24));
-  if (head.length < 24 || !head.subarray(0, 8).equals(PNG_SIGNATURE) || head.toString('latin1', 12, 16) !== 'IHDR') {
-    throw new MapsignError('USAGE_INVALID', `the ${what} is not a PNG image`);
-  }
-  const [pixelWidth, pixelHeight] = [head.readUInt32BE(16), head.readUInt32BE(20)];
-  if (pixelWidth * pixelHeight > MAX_IMAGE_PIXELS) {
-    throw new MapsignError('USAGE_INVALID', `the ${what} has ${pixelWidth} × ${pixelHeight} pixels; a stamp image may have at most ${MAX_IMAGE_PIXELS}`);
-  }
-  try {
-    return await doc.embedPng(bytes);
-  } catch (error) {
-    throw new MapsignError('USAGE_INVALID', `the ${what} is not a PNG image that can be embedded: ${error instanceof Error ? error.message : String(error)}`, {
-      cause: error,
-    });
-  }
+/** An image placed by its reference, with its size in pixels for the layout. */
+interface StampImage {
+  ref: PdfRef;
+  width: number;
+  height: number;
 }
 
 /** Fits an image of the given aspect ratio into a box, keeping its proportions. */
@@ -151,7 +103,7 @@ function fit(aspect: number, maxWidth: number, maxHeight: number): { width: numb
 }
 
 /** Lays the signature and the seal out in `area`: the seal's right edge a third of the way into the signature. */
-function layoutImages(area: Box, signature: PDFImage | undefined, seal: PDFImage | undefined): { signature?: Box; seal?: Box } {
+function layoutImages(area: Box, signature: StampImage | undefined, seal: StampImage | undefined): { signature?: Box; seal?: Box } {
   const sigAspect = signature ? signature.width / signature.height : 1;
   const sealAspect = seal ? seal.width / seal.height : 1;
   if (signature && seal) {
@@ -187,18 +139,28 @@ export async function buildStampAppearance(options: StampAppearanceOptions): Pro
     }))
     .filter((line) => line.text !== '');
 
-  const { pdfLib, fontkit } = await loadLibraries();
-  const doc = await pdfLib.PDFDocument.create({ updateMetadata: false });
-  doc.registerFontkit(fontkit);
-  const fonts = new Map<StampFontWeight, PDFFont>();
+  const objects: IncrementObject[] = [];
+  let nextNumber = options.firstObjectNumber;
+  const allocate = (): PdfRef => new PdfRef(nextNumber++, 0);
+  const fonts = new Map<StampFontWeight, StampFont>();
+  const fontResources: Array<[string, PdfObject]> = [];
   for (const weight of ['regular', 'semibold'] as const) {
     const texts = lines.filter((l) => l.weight === weight).map((l) => l.text);
     if (texts.length === 0) continue;
-    const customName = `${subsetTag(texts)}+${FONT_FILES[weight].postscriptName}`;
-    fonts.set(weight, await doc.embedFont(await loadFont(weight), { subset: true, customName }));
+    const font = await StampFont.for(weight, texts);
+    fonts.set(weight, font);
+    const built = font.toObjects(allocate);
+    objects.push(...built.objects);
+    fontResources.push([FONT_RESOURCE[weight], built.ref]);
   }
-  const signature = options.signatureImage ? await embedPng(doc, options.signatureImage, 'signature image') : undefined;
-  const seal = options.sealImage ? await embedPng(doc, options.sealImage, 'seal image') : undefined;
+  const embedImage = (bytes: Uint8Array | undefined, what: string): StampImage | undefined => {
+    if (!bytes) return undefined;
+    const built = pngToImageObjects(bytes, what, allocate);
+    objects.push(...built.objects);
+    return built;
+  };
+  const signature = embedImage(options.signatureImage, 'signature image');
+  const seal = embedImage(options.sealImage, 'seal image');
   const hasImages = signature !== undefined || seal !== undefined;
 
   // Geometry, in points of the upright stamp.
@@ -207,7 +169,7 @@ export async function buildStampAppearance(options: StampAppearanceOptions): Pro
   const column: Box = { x: pad, y: pad, width: width - 2 * pad - (qrSide > 0 ? qrSide + pad : 0), height: height - 2 * pad };
   if (column.width <= 0 || column.height <= 0) throw new MapsignError('USAGE_INVALID', `stamp of ${num(width)} × ${num(height)} pt is too small for its content`);
 
-  const widthOf = (line: PlacedLine, size: number): number => fonts.get(line.weight)!.widthOfTextAtSize(line.text, size);
+  const widthOf = (line: PlacedLine, size: number): number => fonts.get(line.weight)!.widthOf(line.text, size);
   const textRoom = column.height * (hasImages ? 1 - MIN_IMAGE_SHARE : 1);
   const textHeight = lines.reduce((sum, l) => sum + l.size * LEADING, 0);
   const scale = textHeight > textRoom ? textRoom / textHeight : 1;
@@ -233,7 +195,7 @@ export async function buildStampAppearance(options: StampAppearanceOptions): Pro
       const font = fonts.get(line.weight)!;
       const baseline = y - line.size * BASELINE_FROM_TOP;
       const x = line.align === 'left' ? column.x : column.x + (column.width - widthOf(line, line.size)) / 2;
-      ops.push(`BT ${INK} /${FONT_RESOURCE[line.weight]} ${num(line.size)} Tf 1 0 0 1 ${num(x)} ${num(baseline)} Tm ${font.encodeText(line.text).toString()} Tj ET`);
+      ops.push(`BT ${INK} /${FONT_RESOURCE[line.weight]} ${num(line.size)} Tf 1 0 0 1 ${num(x)} ${num(baseline)} Tm ${font.encode(line.text)} Tj ET`);
       y -= line.size * LEADING;
     }
   };
@@ -251,14 +213,9 @@ export async function buildStampAppearance(options: StampAppearanceOptions): Pro
   drawImage(placed.seal, 'Im2');
   if (qrSide > 0) ops.push((await drawQrCode(options.qrText!, width - pad - qrSide, pad, qrSide)).operators);
 
-  // Fonts are written when the document is flushed, after every encodeText() above chose the glyphs of the subset.
-  await doc.flush();
-  const copier = new PdfLibObjectCopier(pdfLib, doc.context, options.firstObjectNumber);
-  const fontResources: Array<[string, PdfObject]> = [];
-  for (const [weight, font] of fonts) fontResources.push([FONT_RESOURCE[weight], copier.copyRef(font.ref)]);
   const xobjects: Array<[string, PdfObject]> = [];
-  if (signature) xobjects.push(['Im1', copier.copyRef(signature.ref)]);
-  if (seal) xobjects.push(['Im2', copier.copyRef(seal.ref)]);
+  if (signature) xobjects.push(['Im1', signature.ref]);
+  if (seal) xobjects.push(['Im2', seal.ref]);
   const resources: PdfDict = dict({ ProcSet: [name('PDF'), name('Text'), name('ImageC')] });
   if (fontResources.length > 0) resources.set('Font', dict(Object.fromEntries(fontResources)));
   if (xobjects.length > 0) resources.set('XObject', dict(Object.fromEntries(xobjects)));
@@ -273,5 +230,5 @@ export async function buildStampAppearance(options: StampAppearanceOptions): Pro
     Resources: resources,
     Filter: name('FlateDecode'),
   });
-  return { appearance: new PdfNewStream(formDict, content), objects: copier.objects, nextObjectNumber: copier.nextObjectNumber };
+  return { appearance: new PdfNewStream(formDict, content), objects, nextObjectNumber: nextNumber };
 }
