@@ -3,6 +3,7 @@
 // SQLite, the sample department seal as the one server-side signer. REDIS_URL switches to BullMQ.
 
 import { existsSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MapsignError } from './errors.js';
@@ -19,6 +20,13 @@ export interface SignerKeyConfig {
   /** 'rsa-pkcs1' (default) or 'rsa-pss' for RSA keys. */
   scheme?: 'rsa-pkcs1' | 'rsa-pss';
 }
+
+/**
+ * One entry of MAPSIGN_CALLBACK_ALLOW: a host name (exact, or `*.suffix` for its subdomains) whose
+ * callbacks may go wherever it resolves, or a subnet (an address is a /32 or /128) that callbacks
+ * may reach even though it is loopback, private, link-local, … .
+ */
+export type CallbackAllowEntry = { kind: 'host'; host: string } | { kind: 'subnet'; address: string; prefix: number; family: 'ipv4' | 'ipv6' };
 
 export interface ServiceConfig {
   port: number;
@@ -55,6 +63,8 @@ export interface ServiceConfig {
   verifyRatePerMinute: number;
   /** Webhook request deadline. */
   webhookTimeoutMs: number;
+  /** Callback hosts and subnets opened despite the SSRF guard (MAPSIGN_CALLBACK_ALLOW); empty: public addresses only. */
+  callbackAllow: CallbackAllowEntry[];
   /** Time-stamping authority for B-T signatures, or null for B-B. */
   tsaUrl: string | null;
   logLevel: string;
@@ -111,11 +121,43 @@ function parseSigners(text: string, source: string): Record<string, SignerKeyCon
   return signers;
 }
 
+const HOST_NAME = /^(\*\.)?[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*\.?$/;
+
+/**
+ * Reads MAPSIGN_CALLBACK_ALLOW: comma-separated host names (`dossier.internal`, `*.tnmt.gov.vn`),
+ * addresses (`127.0.0.1`, `::1`) and CIDR subnets (`10.20.0.0/16`, `fd00::/8`).
+ *
+ * @throws MapsignError `CONFIG_INVALID`
+ */
+export function parseCallbackAllowList(text: string, source = 'MAPSIGN_CALLBACK_ALLOW'): CallbackAllowEntry[] {
+  const entries: CallbackAllowEntry[] = [];
+  for (const raw of text.split(',')) {
+    const item = raw.trim().toLowerCase();
+    if (item === '') continue;
+    const invalid = (): MapsignError => new MapsignError('CONFIG_INVALID', `${source}: ${JSON.stringify(raw.trim())} is not a host name, an IP address or a CIDR subnet`, { details: { name: source } });
+    const slash = item.indexOf('/');
+    const address = (slash === -1 ? item : item.slice(0, slash)).replace(/^\[(.*)\]$/, '$1');
+    const version = isIP(address);
+    if (version !== 0) {
+      const max = version === 4 ? 32 : 128;
+      const prefixText = slash === -1 ? String(max) : item.slice(slash + 1);
+      const prefix = Number(prefixText);
+      if (!/^\d{1,3}$/.test(prefixText) || prefix > max) throw invalid();
+      entries.push({ kind: 'subnet', address, prefix, family: version === 4 ? 'ipv4' : 'ipv6' });
+    } else if (slash === -1 && item.length <= 253 && HOST_NAME.test(item)) {
+      entries.push({ kind: 'host', host: item.replace(/\.$/, '') });
+    } else {
+      throw invalid();
+    }
+  }
+  return entries;
+}
+
 /**
  * Reads the service configuration: PORT, HOST, MAPSIGN_DATA_DIR, REDIS_URL, MAPSIGN_QUEUE_PREFIX,
  * MAPSIGN_MAX_UPLOAD_BYTES, MAPSIGN_{SIGN,ARCHIVE,NOTIFY}_CONCURRENCY, MAPSIGN_{SIGN,ARCHIVE,NOTIFY}_ATTEMPTS,
  * MAPSIGN_BACKOFF_MS, MAPSIGN_LOCK_DURATION_MS, MAPSIGN_STALLED_INTERVAL_MS, MAPSIGN_SIGNERS_FILE (or
- * MAPSIGN_SIGNERS as JSON), TRUST_DIR, MAPSIGN_VERIFY_RATE, MAPSIGN_WEBHOOK_TIMEOUT_MS, TSA_URL, LOG_LEVEL.
+ * MAPSIGN_SIGNERS as JSON), TRUST_DIR, MAPSIGN_VERIFY_RATE, MAPSIGN_WEBHOOK_TIMEOUT_MS, MAPSIGN_CALLBACK_ALLOW, TSA_URL, LOG_LEVEL.
  *
  * @throws MapsignError `CONFIG_INVALID`
  */
@@ -165,6 +207,7 @@ export function readServiceConfig(env: Env = process.env, signersFileText?: (pat
     trustDir: trustDir ? resolve(trustDir) : null,
     verifyRatePerMinute: readInteger(env, 'MAPSIGN_VERIFY_RATE', 30, 1),
     webhookTimeoutMs: readInteger(env, 'MAPSIGN_WEBHOOK_TIMEOUT_MS', 10_000, 100),
+    callbackAllow: parseCallbackAllowList(env['MAPSIGN_CALLBACK_ALLOW'] ?? ''),
     tsaUrl: env['TSA_URL']?.trim() || null,
     logLevel: env['LOG_LEVEL']?.trim() || 'info',
   };

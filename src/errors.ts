@@ -101,6 +101,7 @@ export const ERROR_CODES = {
   JOB_PAYLOAD_INVALID: { http: 500, exit: EX_SOFTWARE, retryable: false, summaryVi: 'Dữ liệu công việc trong hàng đợi không hợp lệ' },
   QUEUE_UNAVAILABLE: { http: 503, exit: EX_UNAVAILABLE, retryable: true, summaryVi: 'Không kết nối được hàng đợi công việc' },
   WEBHOOK_DELIVERY_FAILED: { http: 503, exit: EX_UNAVAILABLE, retryable: true, summaryVi: 'Không gửi được thông báo tới hệ thống hồ sơ' },
+  CALLBACK_URL_REFUSED: { http: 400, exit: EX_NOPERM, retryable: false, summaryVi: 'Địa chỉ nhận thông báo (callbackUrl) trỏ vào mạng nội bộ hoặc địa chỉ không được phép' },
 } as const satisfies Record<string, ErrorCodeSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -7,7 +7,8 @@ import type { SignerKeyConfig } from '../config.js';
 import { MapsignError } from '../errors.js';
 import type { ServiceDatabase } from '../queue/index.js';
 
-export const SCOPES = ['sign:request', 'sheets:read', 'verify'] as const;
+/** `metrics`: scrape GET /metrics (a Prometheus server's key; it opens nothing else). */
+export const SCOPES = ['sign:request', 'sheets:read', 'verify', 'metrics'] as const;
 
 export type Scope = (typeof SCOPES)[number];
 

@@ -2,7 +2,7 @@
 
 import type { FastifyServerOptions } from 'fastify';
 import type { Archive } from '../archive/index.js';
-import type { SigningService, WorkFileStore } from '../queue/index.js';
+import type { CallbackPolicy, SigningService, WorkFileStore } from '../queue/index.js';
 import type { VerifyReport } from '../verify/index.js';
 import type { ApiKeyStore } from './auth-store.js';
 import type { ServiceMetrics } from './plugins/metrics.js';
@@ -27,6 +27,8 @@ export interface AppDeps {
   /** Names of the server-side signing keys. */
   serverSigners: readonly string[];
   limits: ApiLimits;
+  /** Where callbacks may go (MAPSIGN_CALLBACK_ALLOW); absent: public addresses only. */
+  callbackPolicy?: CallbackPolicy;
   /** Fastify logger options or a pino instance; default: no logging. */
   logger?: FastifyServerOptions['logger'];
   loggerInstance?: FastifyServerOptions['loggerInstance'];

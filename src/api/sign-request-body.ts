@@ -1,11 +1,12 @@
 // The `request` part of POST /v1/sign-requests, checked by hand (it arrives inside multipart, so
 // Fastify's validator never sees it): signatures in order, sheets as uploaded parts with their
-// metadata or as references to archived sheets, and the callback URL.
+// metadata or as references to archived sheets, and the callback URL (refused at once when its
+// host is an IP literal the callback policy refuses; host names are checked at delivery).
 
 import { createHash } from 'node:crypto';
 import { validateSheetMetadata, type SheetMetadata } from '../archive/index.js';
 import { MapsignError, isMapsignError } from '../errors.js';
-import type { SignatureSpec } from '../queue/index.js';
+import { CallbackPolicy, type SignatureSpec } from '../queue/index.js';
 import { PART_NAME } from './upload.js';
 
 export type SheetInput = { part: string; metadata: SheetMetadata } | { sheetId: number };
@@ -24,8 +25,14 @@ function usage(message: string, details?: Record<string, string | number | strin
   return new MapsignError('USAGE_INVALID', `request part: ${message}`, { details });
 }
 
-/** Whether the callback URL is acceptable: http(s), no credentials, at most 2048 characters. */
-function checkCallbackUrl(value: unknown): string | null {
+/** The policy when none is given: public addresses only. */
+const DEFAULT_CALLBACK_POLICY = new CallbackPolicy();
+
+/**
+ * Whether the callback URL is acceptable: http(s), no credentials, at most 2048 characters, and
+ * not an address the callback policy refuses (loopback, private, link-local, …).
+ */
+function checkCallbackUrl(value: unknown, policy: CallbackPolicy): string | null {
   if (value === undefined || value === null) return null;
   if (typeof value !== 'string' || value.length > 2048) throw usage('callbackUrl must be a URL of at most 2048 characters');
   let url: URL;
@@ -36,15 +43,24 @@ function checkCallbackUrl(value: unknown): string | null {
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw usage('callbackUrl must be http or https');
   if (url.username || url.password) throw usage('callbackUrl must not carry credentials');
+  policy.checkUrl(url);
   return url.toString();
 }
 
+export interface ParseSignRequestOptions {
+  /** The server-side keys configured. */
+  signerNames: readonly string[];
+  maxSheets: number;
+  /** Where callbacks may go (MAPSIGN_CALLBACK_ALLOW); absent: public addresses only. */
+  callbackPolicy?: CallbackPolicy;
+}
+
 /**
- * Parses and checks the request JSON. `signerNames` are the server-side keys configured.
+ * Parses and checks the request JSON.
  *
- * @throws MapsignError `USAGE_INVALID`, `ARCHIVE_METADATA_INVALID` (with the sheet's index), `SIGNER_UNKNOWN`
+ * @throws MapsignError `USAGE_INVALID`, `ARCHIVE_METADATA_INVALID` (with the sheet's index), `SIGNER_UNKNOWN`, `CALLBACK_URL_REFUSED`
  */
-export function parseSignRequestBody(text: string, options: { signerNames: readonly string[]; maxSheets: number }): SignRequestBody {
+export function parseSignRequestBody(text: string, options: ParseSignRequestOptions): SignRequestBody {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -99,7 +115,7 @@ export function parseSignRequestBody(text: string, options: { signerNames: reado
       throw error;
     }
   });
-  return { signatures, sheets, callbackUrl: checkCallbackUrl(body['callbackUrl']) };
+  return { signatures, sheets, callbackUrl: checkCallbackUrl(body['callbackUrl'], options.callbackPolicy ?? DEFAULT_CALLBACK_POLICY) };
 }
 
 /** JSON with object keys sorted, so the same content hashes the same whatever its formatting. */

@@ -38,6 +38,12 @@ export { toSignRequestView } from './status-view.js';
 export type { SheetView, SignRequestView } from './status-view.js';
 export { webhookEventType } from './processors/notify.js';
 
+/** Where callbacks may go (the SSRF guard), and their delivery to checked addresses only. */
+export { CallbackPolicy } from './callback-policy.js';
+export type { ResolvedCallback, ResolveHost } from './callback-policy.js';
+export { postCallback } from './callback-delivery.js';
+export type { PostCallbackOptions, PostCallbackResult } from './callback-delivery.js';
+
 /** The service the API drives. */
 export { requestIdFor, SigningService, taskIdOf } from './service.js';
 export type { SignTaskOutcome, StaffSigner, SubmitOptions, SubmitResult } from './service.js';

@@ -37,6 +37,19 @@ export interface TaskRecord {
   createdAt: number;
 }
 
+/**
+ * A waiting signature a staff member took (POST /v1/tasks/sign): recorded in the same transaction
+ * that moves the sheet to `queued`, so that a restart can enqueue its signing with that member's
+ * key if the process died before the jobs were added.
+ */
+export interface StaffClaim {
+  sheet: number;
+  step: number;
+  /** The staff account whose key signs. */
+  account: string;
+  claimedAt: number;
+}
+
 export interface RequestStore {
   /** Stores a new request, or returns the one with the same owner and idempotency key (`isNew` false). */
   create(request: NewSignRequest): Promise<{ request: SignRequestRecord; isNew: boolean }>;
@@ -55,8 +68,13 @@ export interface RequestStore {
    */
   recordArchived(id: string, sheet: number, step: number, archive: { sheetId: number; revision: number }, next: { state: SheetState; role: string | null }): Promise<boolean>;
   recordFailed(id: string, sheet: number, error: WireError): Promise<void>;
-  /** Takes a waiting signature for a staff member holding `roles`: false when it is no longer waiting. */
-  claimTask(id: string, sheet: number, step: number, roles: readonly string[]): Promise<boolean>;
+  /**
+   * Takes a waiting signature for the staff member `account` holding `roles`, and records the
+   * claim: false when it is no longer waiting.
+   */
+  claimTask(id: string, sheet: number, step: number, roles: readonly string[], account: string): Promise<boolean>;
+  /** Claims of a request whose sheet is still `queued` at the claimed step (taken, maybe never enqueued). */
+  listStaffClaims(id: string): Promise<StaffClaim[]>;
   listTasks(roles: readonly string[], limit: number): Promise<TaskRecord[]>;
   recordDelivery(id: string, delivery: Omit<DeliveryRecord, 'attempt'>): Promise<DeliveryRecord>;
   markNotified(id: string, at: number): Promise<void>;

@@ -1,10 +1,13 @@
 // The signing service as the API uses it: accept a request (idempotent under its key), plan and
 // enqueue its flows, report its state, list and take the signatures that wait for staff, and
-// resume every unfinished request when the service starts.
+// resume every unfinished request when the service starts. A staff signature is taken and its
+// claim recorded in one transaction before its jobs are added; job ids come from request, sheet
+// and step, so the restart that adds them again (the process died in between) adds nothing twice.
 
 import { createHash } from 'node:crypto';
 import { MapsignError } from '../errors.js';
 import type { JobQueue } from './adapter.js';
+import type { FlowJob } from './adapter.js';
 import { planRequestFlows, planSheetSegment } from './flow-plan.js';
 import type { ServiceLogger } from './processors/deps.js';
 import type { NewSheet, RequestStore, TaskRecord } from './request-store.js';
@@ -73,10 +76,31 @@ export class SigningService {
     return { request: (await this.store.get(request.id)) ?? request, isNew };
   }
 
-  /** Adds the flows a request can run now; job ids dedupe, so calling it again adds nothing. */
+  /**
+   * Adds the flows a request can run now, the staff signatures taken but maybe never enqueued
+   * included; job ids dedupe, so calling it again adds nothing.
+   */
   async enqueue(request: SignRequestRecord): Promise<void> {
-    for (const flow of planRequestFlows(request)) await this.queue.addFlow(flow);
+    for (const flow of await this.planFlows(request)) await this.queue.addFlow(flow);
     await this.store.markEnqueued(request.id, Date.now());
+  }
+
+  /**
+   * planRequestFlows, plus the chain of each sheet a staff member took (`queued` at a step that has
+   * no server-side key), signed with that member's key. With such a sheet open the request cannot
+   * be notified from the top of one flow: each chain is added alone and the last archive job adds
+   * the notification, as after POST /v1/tasks/sign.
+   */
+  private async planFlows(request: SignRequestRecord): Promise<FlowJob[]> {
+    const claims = await this.store.listStaffClaims(request.id);
+    if (claims.length === 0) return planRequestFlows(request);
+    const flows: FlowJob[] = [];
+    for (const sheet of request.sheets) {
+      const claim = claims.find((c) => c.sheet === sheet.index);
+      const segment = planSheetSegment(request, sheet, claim ? { kind: 'staff', account: claim.account } : undefined);
+      if (segment) flows.push(segment.root);
+    }
+    return flows;
   }
 
   async get(id: string): Promise<SignRequestRecord | null> {
@@ -102,7 +126,7 @@ export class SigningService {
       const [, requestId, sheetText, stepText] = match;
       const sheetIndex = Number(sheetText);
       const step = Number(stepText);
-      if (!(await this.store.claimTask(requestId!, sheetIndex, step, staff.roles))) {
+      if (!(await this.store.claimTask(requestId!, sheetIndex, step, staff.roles, staff.account))) {
         refuse('TASK_NOT_AVAILABLE', `task ${task} does not wait for a signature of your roles (${staff.roles.join(', ') || 'none'})`);
         continue;
       }
@@ -124,7 +148,10 @@ export class SigningService {
     return outcomes;
   }
 
-  /** Enqueues again what every unfinished request can run (after a crash or a Redis outage). */
+  /**
+   * Enqueues again what every unfinished request can run (after a crash or a Redis outage),
+   * staff signatures that were taken but whose jobs were never added included.
+   */
   async resume(): Promise<number> {
     let count = 0;
     for (const request of await this.store.listOpen()) {

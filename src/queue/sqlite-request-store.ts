@@ -2,7 +2,7 @@
 // step columns change only by compare-and-set inside IMMEDIATE transactions.
 
 import type { SheetMetadata } from '../archive/index.js';
-import type { NewSignRequest, RequestStore, TaskRecord } from './request-store.js';
+import type { NewSignRequest, RequestStore, StaffClaim, TaskRecord } from './request-store.js';
 import { immediate, type ServiceDatabase } from './service-db.js';
 import type { DeliveryRecord, SheetRecordState, SheetState, SignatureSpec, SignRequestRecord, StepRecord } from './types.js';
 import type { WireError } from './wire-error.js';
@@ -51,6 +51,14 @@ CREATE TABLE IF NOT EXISTS webhook_deliveries (
   delivered INTEGER NOT NULL,
   error TEXT,
   PRIMARY KEY (request_id, attempt)
+);
+CREATE TABLE IF NOT EXISTS staff_claims (
+  request_id TEXT NOT NULL REFERENCES sign_requests(id),
+  idx INTEGER NOT NULL,
+  step INTEGER NOT NULL,
+  account TEXT NOT NULL,
+  claimed_at INTEGER NOT NULL,
+  PRIMARY KEY (request_id, idx)
 );
 CREATE TABLE IF NOT EXISTS sheet_access (
   owner TEXT NOT NULL,
@@ -244,16 +252,32 @@ export class SqliteRequestStore implements RequestStore {
     });
   }
 
-  async claimTask(id: string, sheet: number, step: number, roles: readonly string[]): Promise<boolean> {
+  async claimTask(id: string, sheet: number, step: number, roles: readonly string[], account: string): Promise<boolean> {
     if (roles.length === 0) return false;
     const now = Date.now();
     return immediate(this.db, () => {
       const result = this.db
         .prepare(`UPDATE request_sheets SET state = 'queued', updated_at = ? WHERE request_id = ? AND idx = ? AND step = ? AND state = 'waiting-signature' AND next_role IN (${roles.map(() => '?').join(',')})`)
         .run(now, id, sheet, step, ...roles);
-      if (result.changes === 1) this.touch(id, now);
-      return result.changes === 1;
+      if (result.changes !== 1) return false;
+      // The intent, in the same transaction: a restart enqueues it again if the jobs were never added.
+      this.db
+        .prepare('INSERT INTO staff_claims (request_id, idx, step, account, claimed_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (request_id, idx) DO UPDATE SET step = excluded.step, account = excluded.account, claimed_at = excluded.claimed_at')
+        .run(id, sheet, step, account, now);
+      this.touch(id, now);
+      return true;
     });
+  }
+
+  async listStaffClaims(id: string): Promise<StaffClaim[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT c.idx AS sheet, c.step AS step, c.account AS account, c.claimed_at AS claimedAt FROM staff_claims c
+         JOIN request_sheets s ON s.request_id = c.request_id AND s.idx = c.idx
+         WHERE c.request_id = ? AND s.state = 'queued' AND s.step = c.step ORDER BY c.idx`,
+      )
+      .all(id) as StaffClaim[];
+    return rows;
   }
 
   async listTasks(roles: readonly string[], limit: number): Promise<TaskRecord[]> {

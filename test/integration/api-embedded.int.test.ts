@@ -302,7 +302,7 @@ describe('sheets, verification and probes', () => {
   it('answers health, readiness, Prometheus metrics and the OpenAPI 3.1 document', async () => {
     expect((await service.app.inject({ method: 'GET', url: '/healthz' })).json()).toEqual({ status: 'ok' });
     expect((await service.app.inject({ method: 'GET', url: '/readyz' })).json()).toMatchObject({ status: 'ready', queueBackend: 'embedded' });
-    const metrics = (await service.app.inject({ method: 'GET', url: '/metrics' })).body;
+    const metrics = (await service.app.inject({ method: 'GET', url: '/metrics', headers: bearer(service.keys.metrics) })).body;
     expect(metrics).toMatch(/mapsign_queue_jobs\{queue="sign-sheet",state="completed"\} [1-9]/);
     expect(metrics).toMatch(/mapsign_signed_bytes_total [1-9]/);
     expect(metrics).toMatch(/mapsign_job_duration_seconds_count\{queue="archive-sheet",outcome="completed"\} [1-9]/);

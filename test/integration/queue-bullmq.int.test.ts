@@ -142,7 +142,7 @@ describe('BullMQ flows', () => {
     expect(retried).toMatchObject({ state: 'completed', attemptsMade: 2 });
     const message = JSON.parse(receiver.deliveries[before]!.body) as { type: string };
     expect(message.type).toBe('sign-request.completed-with-errors');
-    const metrics = (await service.app.inject({ method: 'GET', url: '/metrics' })).body;
+    const metrics = (await service.app.inject({ method: 'GET', url: '/metrics', headers: bearer(service.keys.metrics) })).body;
     expect(metrics).toMatch(/mapsign_job_failures_total\{queue="sign-sheet",code="PDF_ENCRYPTED",final="true"\} 1/);
     expect(metrics).toMatch(/mapsign_job_failures_total\{queue="sign-sheet",code="TSA_UNAVAILABLE",final="false"\} 1/);
   });

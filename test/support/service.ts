@@ -27,6 +27,8 @@ export interface TestKeys {
   staff: string;
   /** Staff `binh` with role `surveyor` and no signing key. */
   staffNoKey: string;
+  /** `prometheus`, with only the `metrics` scope (GET /metrics). */
+  metrics: string;
   portalWebhookSecret: string;
 }
 
@@ -61,6 +63,8 @@ export async function startTestService(options: StartTestServiceOptions = {}): P
     MAPSIGN_LOCK_DURATION_MS: '3000',
     MAPSIGN_STALLED_INTERVAL_MS: '1000',
     MAPSIGN_WEBHOOK_TIMEOUT_MS: '3000',
+    // Webhook receivers of the tests listen on loopback, which the callback policy refuses by default.
+    MAPSIGN_CALLBACK_ALLOW: '127.0.0.1',
     LOG_LEVEL: 'silent',
     ...(options.redis ? { REDIS_URL, MAPSIGN_QUEUE_PREFIX: `mapsign-test-${randomBytes(6).toString('hex')}` } : {}),
     ...options.env,
@@ -80,9 +84,10 @@ export async function startTestService(options: StartTestServiceOptions = {}): P
     const verifyOnly = runtime.keys.create({ name: 'checker', kind: 'system', scopes: ['verify'] });
     const staff = runtime.keys.create({ name: 'an', kind: 'staff', scopes: ['sheets:read'], roles: ['department'], signer: { p12: join(SAMPLE_PKI_DIR, 'staff-rsa.p12'), password: 'mapsign-sample' } });
     const staffNoKey = runtime.keys.create({ name: 'binh', kind: 'staff', scopes: ['sheets:read'], roles: ['surveyor'] });
-    keys = { portal: portal.key, registry: registry.key, verifyOnly: verifyOnly.key, staff: staff.key, staffNoKey: staffNoKey.key, portalWebhookSecret: portal.record.webhookSecret! };
+    const metrics = runtime.keys.create({ name: 'prometheus', kind: 'system', scopes: ['metrics'] });
+    keys = { portal: portal.key, registry: registry.key, verifyOnly: verifyOnly.key, staff: staff.key, staffNoKey: staffNoKey.key, metrics: metrics.key, portalWebhookSecret: portal.record.webhookSecret! };
   } else {
-    keys = { portal: '', registry: '', verifyOnly: '', staff: '', staffNoKey: '', portalWebhookSecret: runtime.keys.get('portal')?.webhookSecret ?? '' };
+    keys = { portal: '', registry: '', verifyOnly: '', staff: '', staffNoKey: '', metrics: '', portalWebhookSecret: runtime.keys.get('portal')?.webhookSecret ?? '' };
   }
   return {
     app,

@@ -1,9 +1,12 @@
 // Prometheus metrics (names mapsign_<thing>_<unit>): jobs by queue and state (read from the queue
 // on every scrape), job durations, bytes signed, failures by code, and HTTP request durations.
+// GET /metrics needs an API key with the `metrics` scope (a bearer token in Prometheus'
+// `authorization` setting): the figures say who submits what and how the service is doing.
 
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { JOB_STATES, type JobEvent, type JobQueue } from '../../queue/index.js';
+import { requireScope } from './auth.js';
 
 export interface ServiceMetrics {
   registry: Registry;
@@ -72,7 +75,7 @@ export function installMetrics(app: FastifyInstance, metrics: ServiceMetrics): v
   app.addHook('onResponse', async (request, reply) => {
     http.observe({ route: request.routeOptions.url ?? 'unknown', method: request.method, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+  app.get('/metrics', { preHandler: requireScope('metrics'), schema: { hide: true } }, async (_request, reply) => {
     reply.type(metrics.registry.contentType);
     return metrics.registry.metrics();
   });

@@ -40,7 +40,7 @@ export function registerSignRequestRoutes(app: FastifyInstance, deps: AppDeps): 
       }
       let body: SignRequestBody | null = null;
       const parse = (text: string): void => {
-        body = parseSignRequestBody(text, { signerNames: deps.serverSigners, maxSheets: deps.limits.maxSheetsPerRequest });
+        body = parseSignRequestBody(text, { signerNames: deps.serverSigners, maxSheets: deps.limits.maxSheetsPerRequest, callbackPolicy: deps.callbackPolicy });
       };
       const received = await receiveParts(request, {
         files: deps.files,

@@ -20,7 +20,7 @@ interface CreateOptions {
 }
 
 /** The scopes of a dossier system's key (also in api/auth-store.ts, loaded only when a key is made). */
-const SCOPES: readonly Scope[] = ['sign:request', 'sheets:read', 'verify'];
+const SCOPES: readonly Scope[] = ['sign:request', 'sheets:read', 'verify', 'metrics'];
 
 function isScope(value: string): value is Scope {
   return (SCOPES as readonly string[]).includes(value);

@@ -143,7 +143,7 @@ async function createTrust(config: ServiceConfig, logger: Logger): Promise<Certi
 
 export async function openServiceRuntime(config: ServiceConfig, options: OpenServiceRuntimeOptions): Promise<ServiceRuntime> {
   const modules = await loadModules();
-  const { BullmqQueue, createJobHandler, EmbeddedQueue, openServiceDatabase, SigningService, SqliteRequestStore, WorkFileStore } = modules.queue;
+  const { BullmqQueue, CallbackPolicy, createJobHandler, EmbeddedQueue, openServiceDatabase, SigningService, SqliteRequestStore, WorkFileStore } = modules.queue;
   const { ApiKeyStore } = modules.api;
   const { openArchive } = modules.archive;
   const { readTrustConfig } = modules.pki;
@@ -186,6 +186,7 @@ export async function openServiceRuntime(config: ServiceConfig, options: OpenSer
     addFlow: (flow) => queue.addFlow(flow),
     webhookSecret: async (owner) => keys.get(owner)?.webhookSecret ?? null,
     webhookTimeoutMs: config.webhookTimeoutMs,
+    callbackPolicy: new CallbackPolicy(config.callbackAllow),
     logger,
     ...options.overrides,
   };
@@ -285,6 +286,7 @@ export async function buildServiceApp(runtime: ServiceRuntime, config: ServiceCo
     isTrustConfigured: runtime.isTrustConfigured,
     serverSigners: Object.keys(config.signers),
     limits: { maxUploadBytes: config.maxUploadBytes, maxSheetsPerRequest: config.maxSheetsPerRequest, verifyRatePerMinute: config.verifyRatePerMinute },
+    callbackPolicy: runtime.processorDeps.callbackPolicy,
     ...(loggerInstance ? { loggerInstance } : {}),
   });
 }

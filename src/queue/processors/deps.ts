@@ -5,6 +5,7 @@ import type { Archive, ReadSignatureFacts } from '../../archive/index.js';
 import type { KeySource } from '../../pki/index.js';
 import type { SignPdfOptions, SignPdfResult } from '../../signing/index.js';
 import type { FlowJob } from '../adapter.js';
+import type { CallbackPolicy } from '../callback-policy.js';
 import type { WorkFileStore } from '../file-store.js';
 import type { RequestStore } from '../request-store.js';
 import type { SignerRef } from '../types.js';
@@ -50,6 +51,7 @@ export interface ProcessorDeps {
   /** The webhook signing secret of a dossier system (`whsec_…`), or null. */
   webhookSecret(owner: string): Promise<string | null>;
   webhookTimeoutMs: number;
-  fetch?: typeof fetch;
+  /** Where callbacks may go (MAPSIGN_CALLBACK_ALLOW); absent: public addresses only. */
+  callbackPolicy?: CallbackPolicy;
   logger: ServiceLogger;
 }

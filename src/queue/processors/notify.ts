@@ -1,14 +1,21 @@
 // Processor of `notify`: POSTs the finished request to the dossier system's callback URL as a
 // Standard Webhooks message (webhook-id, webhook-timestamp, webhook-signature: HMAC-SHA256 over
 // id, timestamp and body with the system's own secret). Every attempt is logged; a non-2xx
-// answer or no answer is WEBHOOK_DELIVERY_FAILED, retried by the queue with backoff.
+// answer or no answer is WEBHOOK_DELIVERY_FAILED, retried by the queue with backoff. A host the
+// callback policy refuses (it resolves to a loopback, private, link-local … address) is
+// CALLBACK_URL_REFUSED, not retried.
 
 import { Webhook } from 'standardwebhooks';
-import { MapsignError } from '../../errors.js';
+import { MapsignError, isMapsignError } from '../../errors.js';
+import { postCallback } from '../callback-delivery.js';
+import { CallbackPolicy } from '../callback-policy.js';
 import type { NotifyPayload } from '../jobs/index.js';
 import { toSignRequestView } from '../status-view.js';
 import { requestStateOf } from '../types.js';
 import type { JobContext, JobResult, ProcessorDeps } from './deps.js';
+
+/** The policy when none is given: public addresses only. */
+const DEFAULT_POLICY = new CallbackPolicy();
 
 /** The event type of the body: `sign-request.completed`, `.completed-with-errors`, `.failed`, …. */
 export function webhookEventType(state: string): string {
@@ -29,12 +36,12 @@ export async function processNotify(payload: NotifyPayload, context: JobContext,
   // The same id on every attempt lets the receiver drop duplicates.
   const messageId = `msg_${request.id}`;
   const signature = new Webhook(secret).sign(messageId, timestamp, body);
-  const doFetch = deps.fetch ?? fetch;
   let status: number | null = null;
   let failure: string | null = null;
+  let refusal: MapsignError | null = null;
   try {
-    const response = await doFetch(request.callbackUrl, {
-      method: 'POST',
+    const response = await postCallback({
+      url: request.callbackUrl,
       headers: {
         'content-type': 'application/json',
         'user-agent': 'mapsign-webhooks/1',
@@ -43,16 +50,24 @@ export async function processNotify(payload: NotifyPayload, context: JobContext,
         'webhook-signature': signature,
       },
       body,
-      redirect: 'manual',
-      signal: AbortSignal.timeout(deps.webhookTimeoutMs),
+      timeoutMs: deps.webhookTimeoutMs,
+      policy: deps.callbackPolicy ?? DEFAULT_POLICY,
     });
     status = response.status;
-    await response.body?.cancel().catch(() => undefined);
     if (status < 200 || status > 299) failure = `the receiver answered HTTP ${status}`;
   } catch (error) {
-    failure = `the receiver could not be reached: ${(error as Error).message}`;
+    if (isMapsignError(error, 'CALLBACK_URL_REFUSED')) {
+      refusal = error;
+      failure = `${error.code}: ${error.message}`;
+    } else {
+      failure = `the receiver could not be reached: ${(error as Error).message}`;
+    }
   }
   const delivery = await deps.store.recordDelivery(request.id, { at: Date.now(), status, isDelivered: failure === null, error: failure });
+  if (refusal !== null) {
+    deps.logger.warn({ requestId: request.id, callbackUrl: request.callbackUrl, attempt: delivery.attempt, code: refusal.code, reason: refusal.details['reason'] ?? null, address: refusal.details['address'] ?? null, jobId: context.jobId }, 'webhook refused by the callback policy');
+    throw new MapsignError('CALLBACK_URL_REFUSED', `webhook for request ${request.id}: ${refusal.message}`, { details: { ...refusal.details, requestId: request.id, attempt: delivery.attempt } });
+  }
   deps.logger.info({ requestId: request.id, callbackUrl: request.callbackUrl, attempt: delivery.attempt, status, isDelivered: failure === null, jobId: context.jobId }, 'webhook delivery');
   if (failure !== null) {
     throw new MapsignError('WEBHOOK_DELIVERY_FAILED', `webhook for request ${request.id}: ${failure}`, { details: { requestId: request.id, status, attempt: delivery.attempt } });

@@ -9,7 +9,8 @@ import { Webhook } from 'standardwebhooks';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Archive } from '../../../src/archive/index.js';
 import { MapsignError } from '../../../src/errors.js';
-import { createJobHandler, openServiceDatabase, SqliteRequestStore, WorkFileStore, type FlowJob, type ProcessorDeps, type ServiceDatabase } from '../../../src/queue/index.js';
+import { parseCallbackAllowList } from '../../../src/config.js';
+import { CallbackPolicy, createJobHandler, openServiceDatabase, SqliteRequestStore, WorkFileStore, type FlowJob, type ProcessorDeps, type ServiceDatabase } from '../../../src/queue/index.js';
 import type { SignPdfOptions, SignPdfResult } from '../../../src/signing/index.js';
 import { sheetMetadata } from '../../support/service.js';
 
@@ -65,6 +66,8 @@ function deps(overrides: Partial<ProcessorDeps> = {}): ProcessorDeps {
     },
     webhookSecret: async () => SECRET,
     webhookTimeoutMs: 2000,
+    // The receiver of the notify test listens on loopback, which the callback policy refuses by default.
+    callbackPolicy: new CallbackPolicy(parseCallbackAllowList('127.0.0.1')),
     logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
     ...overrides,
   };

@@ -64,9 +64,9 @@ describe('SqliteRequestStore', () => {
     const tasks = await store.listTasks(['chief'], 10);
     expect(tasks.map((t) => [t.requestId, t.step, t.role, t.sheet.archiveSheetId])).toEqual([[request.id, 1, 'chief', 7]]);
     expect(await store.listTasks(['department'], 10)).toEqual([]);
-    expect(await store.claimTask(request.id, 0, 1, ['department'])).toBe(false);
-    expect(await store.claimTask(request.id, 0, 1, ['chief'])).toBe(true);
-    expect(await store.claimTask(request.id, 0, 1, ['chief'])).toBe(false);
+    expect(await store.claimTask(request.id, 0, 1, ['department'], 'an')).toBe(false);
+    expect(await store.claimTask(request.id, 0, 1, ['chief'], 'an')).toBe(true);
+    expect(await store.claimTask(request.id, 0, 1, ['chief'], 'an')).toBe(false);
     expect(await store.listTasks(['chief'], 10)).toEqual([]);
   });
 
