@@ -37,6 +37,7 @@ export async function processNotify(payload: NotifyPayload, context: JobContext,
   const messageId = `msg_${request.id}`;
   const signature = new Webhook(secret).sign(messageId, timestamp, body);
   let status: number | null = null;
+  let address: string | null = null;
   let failure: string | null = null;
   let refusal: MapsignError | null = null;
   try {
@@ -54,6 +55,7 @@ export async function processNotify(payload: NotifyPayload, context: JobContext,
       policy: deps.callbackPolicy ?? DEFAULT_POLICY,
     });
     status = response.status;
+    address = response.address;
     if (status < 200 || status > 299) failure = `the receiver answered HTTP ${status}`;
   } catch (error) {
     if (isMapsignError(error, 'CALLBACK_URL_REFUSED')) {
@@ -68,7 +70,7 @@ export async function processNotify(payload: NotifyPayload, context: JobContext,
     deps.logger.warn({ requestId: request.id, callbackUrl: request.callbackUrl, attempt: delivery.attempt, code: refusal.code, reason: refusal.details['reason'] ?? null, address: refusal.details['address'] ?? null, jobId: context.jobId }, 'webhook refused by the callback policy');
     throw new MapsignError('CALLBACK_URL_REFUSED', `webhook for request ${request.id}: ${refusal.message}`, { details: { ...refusal.details, requestId: request.id, attempt: delivery.attempt } });
   }
-  deps.logger.info({ requestId: request.id, callbackUrl: request.callbackUrl, attempt: delivery.attempt, status, isDelivered: failure === null, jobId: context.jobId }, 'webhook delivery');
+  deps.logger.info({ requestId: request.id, callbackUrl: request.callbackUrl, attempt: delivery.attempt, address, status, isDelivered: failure === null, jobId: context.jobId }, 'webhook delivery');
   if (failure !== null) {
     throw new MapsignError('WEBHOOK_DELIVERY_FAILED', `webhook for request ${request.id}: ${failure}`, { details: { requestId: request.id, status, attempt: delivery.attempt } });
   }
