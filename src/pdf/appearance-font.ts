@@ -121,7 +121,7 @@ export class StampFont {
     return `<${Array.from(text, (ch) => hex4(this.cidOf(ch.codePointAt(0)!))).join('')}>`;
   }
 
-  /** The Type 0 font and the objects it refers to, numbered from `ref`'s number on. */
+  /** The Type 0 font (`ref`) and the five objects of it, under references from `allocate`. */
   toObjects(allocate: () => PdfRef): { ref: PdfRef; objects: IncrementObject[] } {
     const { metrics } = this.font;
     const scale = 1000 / metrics.unitsPerEm;
