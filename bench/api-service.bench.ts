@@ -72,8 +72,17 @@ function start(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
   const nodeArgs = (process.env['BENCH_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
   const child = spawn(process.execPath, [...nodeArgs, cli, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   child.stderr?.setEncoding('utf8');
+  // Keep the last of what it says, and say it if it stops before the run is over: a dead worker
+  // would otherwise look like a hang.
+  let said = '';
+  child.stderr?.on('data', (chunk: string) => (said = (said + chunk).slice(-4000)));
+  child.once('exit', (code, signal) => {
+    if (signal !== 'SIGTERM' && !isStopping) console.error(`mapsign ${args.join(' ')} stopped (code ${code}, signal ${signal}):\n${said}`);
+  });
   return child;
 }
+
+let isStopping = false;
 
 async function listening(child: ChildProcess): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -120,6 +129,7 @@ async function service(input: string, workers: number, useRedis: boolean): Promi
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
   const callbackUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/cb`;
   const server = start(['serve'], env);
+  isStopping = false;
   const workerProcesses = useRedis ? Array.from({ length: workers }, () => start(['worker', 'all'], env)) : [];
   const children = [server, ...workerProcesses];
   try {
@@ -144,6 +154,7 @@ async function service(input: string, workers: number, useRedis: boolean): Promi
     const latencies = [...submitted].map(([id, t0]) => (done.get(id)! - t0) / 1000);
     return { label: `service, ${workers} worker${workers > 1 ? 's' : ''} (${useRedis ? 'BullMQ' : 'embedded'})`, seconds, sheetsPerMinute: (sheets / seconds) * 60, p95Seconds: percentile(latencies, 95) };
   } finally {
+    isStopping = true;
     for (const child of children) child.kill('SIGTERM');
     await Promise.all(children.map((child) => (child.exitCode !== null ? Promise.resolve() : new Promise((resolve) => child.once('exit', resolve)))));
     await new Promise((resolve) => receiver.close(resolve));
