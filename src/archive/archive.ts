@@ -35,6 +35,11 @@ export interface AddSheetOptions {
    * as it is (a hard link) instead of copying it.
    */
   sha256?: string;
+  /**
+   * What led to this file (its receipt, its signing), written to the audit log in the same commit
+   * as its `archived` entry, under the sheet's id: before archiving, a new sheet has no id yet.
+   */
+  history?: readonly AuditEvent[];
 }
 
 export interface AddSheetResult {
@@ -143,6 +148,9 @@ export class Archive {
    */
   async add(options: AddSheetOptions): Promise<AddSheetResult> {
     const metadata = validateSheetMetadata(options.metadata);
+    for (const event of options.history ?? []) {
+      if (event.kind !== 'received' && event.kind !== 'signed') throw new MapsignError('USAGE_INVALID', `the history of an archived file holds received and signed entries, not ${event.kind}`);
+    }
     const actor = options.actor ?? DEFAULT_ACTOR;
     const owner = intentOwner(randomBytes(6).toString('hex'));
     // Open a path before anything else: a missing file fails here, not as an unheard stream error.
@@ -175,6 +183,7 @@ export class Archive {
     const { previous, signatures } = staged;
     const changedFields = previous ? diffMetadata(previous.metadata, metadata) : [];
     const events: AuditEvent[] = [
+      ...(options.history ?? []).map((event) => ({ ...event, sheetId: null })),
       { kind: 'archived', sha256: put.sha256, actor, details: { revision: (previous?.revision ?? 0) + 1, size: put.size, signatures: signatures.length } },
     ];
     if (changedFields.length > 0) events.push({ kind: 'metadata-changed', sha256: put.sha256, actor, details: { fields: changedFields } });

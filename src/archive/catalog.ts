@@ -81,7 +81,8 @@ export interface Catalog {
   recordVerification(id: number, revision: number, isValid: boolean, report: unknown, event: AuditEvent, at: number): Promise<void>;
   appendAudit(events: readonly AuditEvent[], at: number): Promise<AuditEntry[]>;
   /** Entries with `seq > afterSeq` in order, at most `limit`. */
-  readAudit(afterSeq: number, limit: number): Promise<AuditEntry[]>;
+  /** Entries after `afterSeq` in chain order, at most `limit`; with `sheetId`, only that sheet's (by its index). */
+  readAudit(afterSeq: number, limit: number, sheetId?: number): Promise<AuditEntry[]>;
   auditHead(): Promise<AuditHead>;
   addIntent(intent: IngestIntent): Promise<void>;
   removeIntent(sha256: string, owner: string): Promise<void>;

@@ -363,6 +363,15 @@ describe.each(BACKENDS)('archive catalog on %s', (kind: BackendKind) => {
       expect((await catalog.auditHead()).seq).toBe(entries.length);
     });
 
+    it('reads one sheet\'s entries by themselves, in chain order and in pages', async () => {
+      const all = await catalog.readAudit(0, 10_000);
+      const ofSheet2 = all.filter((e) => e.sheetId === 2);
+      expect(ofSheet2.length).toBeGreaterThan(1);
+      expect(await catalog.readAudit(0, 10_000, 2)).toEqual(ofSheet2);
+      expect(await catalog.readAudit(ofSheet2[0]!.seq, 1, 2)).toEqual([ofSheet2[1]]);
+      expect(await catalog.readAudit(0, 10, 999_999)).toEqual([]);
+    });
+
     it('refuses to update or delete an entry through SQL', async () => {
       await expect(t.exec("UPDATE audit_log SET actor = 'x' WHERE seq = 1")).rejects.toThrow(/append-only/);
       await expect(t.exec('DELETE FROM audit_log WHERE seq = 1')).rejects.toThrow(/append-only/);

@@ -310,11 +310,14 @@ describe('staff pages', () => {
 
     const trail = page.locator('#audit-table tbody tr');
     const kinds = async (): Promise<string[]> => trail.evaluateAll((rows) => rows.map((row) => row.getAttribute('data-kind') ?? ''));
-    // Archived by the queue with its verification, then downloaded by the portal.
-    expect(await kinds()).toEqual(['archived', 'verified', 'downloaded']);
-    expect(await trail.first().textContent()).toContain('Lưu trữ');
+    // Received from the portal, signed by the staff member, archived by the queue with its
+    // verification, then downloaded by the portal.
+    expect(await kinds()).toEqual(['received', 'signed', 'archived', 'verified', 'downloaded']);
+    expect(await trail.first().textContent()).toContain('Tiếp nhận');
     expect(await trail.first().textContent()).toContain('system:portal');
-    expect(await trail.nth(1).textContent()).toContain('hợp lệ');
+    expect(await trail.nth(1).textContent()).toContain('staff:an');
+    expect(await trail.nth(2).textContent()).toContain('Lưu trữ');
+    expect(await trail.nth(3).textContent()).toContain('hợp lệ');
 
     const revision = (await service.app.inject({ method: 'GET', url: `/v1/sheets/${signedSheetId}`, headers: bearer(service.keys.staff) })).json() as { revisions: Array<{ revision: number; sha256: string }> };
     const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#revisions-table tr[data-revision="1"] [data-role=download-revision]').click()]);
@@ -322,7 +325,7 @@ describe('staff pages', () => {
     const saved = join(dir, 'revision-1.pdf');
     await download.saveAs(saved);
     expect(createHash('sha256').update(await readFile(saved)).digest('hex')).toBe(revision.revisions[0]!.sha256);
-    await expect.poll(kinds).toEqual(['archived', 'verified', 'downloaded', 'downloaded']);
+    await expect.poll(kinds).toEqual(['received', 'signed', 'archived', 'verified', 'downloaded', 'downloaded']);
     expect(await trail.last().textContent()).toContain('staff:an');
     await page.screenshot({ path: join(screenshots, 'staff-sheet.png'), fullPage: true });
 
@@ -367,9 +370,14 @@ describe('GET /v1/sheets/:id/audit', () => {
     expect(owner.statusCode).toBe(200);
     const body = owner.json() as { sheetId: number; items: Array<{ seq: number; kind: string; sheetId: number; actor: string; at: string; details: Record<string, unknown>; prevHash: string; hash: string }>; nextAfter: number | null };
     expect(body.sheetId).toBe(signedSheetId);
-    expect(body.items.slice(0, 3).map((e) => e.kind)).toEqual(['archived', 'verified', 'downloaded']);
+    expect(body.items.slice(0, 5).map((e) => e.kind)).toEqual(['received', 'signed', 'archived', 'verified', 'downloaded']);
     expect(body.items.every((e) => e.sheetId === signedSheetId && /^[0-9a-f]{64}$/.test(e.hash) && !Number.isNaN(Date.parse(e.at)))).toBe(true);
-    expect(body.items[0]!.details).toMatchObject({ revision: 1, signatures: 1 });
+    const [received, signed, archived] = body.items as Array<(typeof body.items)[number] & { sha256: string }>;
+    expect(signed!.details['requestId']).toBe(received!.details['requestId']);
+    expect(received!.actor).toMatch(/^system:/);
+    expect(signed).toMatchObject({ actor: 'staff:an', details: { step: 0, signerName: 'Nguyễn Văn An', inputSha256: received!.sha256 } });
+    expect(signed!.sha256).toBe(archived!.sha256);
+    expect(archived!.details).toMatchObject({ revision: 1, signatures: 1 });
     expect(body.items.map((e) => e.seq)).toEqual([...body.items.map((e) => e.seq)].sort((x, y) => x - y));
     expect(body.nextAfter).toBeNull();
 

@@ -25,8 +25,6 @@ export async function assertSheetAccess(deps: AppDeps, principal: Principal, she
   }
 }
 
-/** Audit entries read per catalog call while looking for one sheet's entries. */
-const AUDIT_SCAN_PAGE = 5000;
 const DEFAULT_AUDIT_LIMIT = 100;
 
 /** An audit entry as the API shows it: its time as ISO 8601 and its details parsed. */
@@ -40,24 +38,10 @@ function toAuditView(entry: AuditEntry): Record<string, unknown> {
   return { seq: entry.seq, at: new Date(entry.at).toISOString(), kind: entry.kind, sheetId: entry.sheetId, sha256: entry.sha256, actor: entry.actor, details, prevHash: entry.prevHash, hash: entry.hash };
 }
 
-/**
- * One sheet's audit entries after `afterSeq`, oldest first, at most `limit`, and whether more follow.
- * The catalog reads the log by sequence only, so this walks the whole chain from `afterSeq`.
- */
+/** One sheet's audit entries after `afterSeq`, oldest first, at most `limit`, and whether more follow. */
 async function readSheetAudit(deps: AppDeps, sheetId: number, afterSeq: number, limit: number): Promise<{ entries: AuditEntry[]; hasMore: boolean }> {
-  // TODO(#8): read by sheet in the catalog (both have the audit_log_sheet index) instead of this walk.
-  const entries: AuditEntry[] = [];
-  let after = afterSeq;
-  for (;;) {
-    const page = await deps.archive.catalog.readAudit(after, AUDIT_SCAN_PAGE);
-    for (const entry of page) {
-      if (entry.sheetId !== sheetId) continue;
-      if (entries.length === limit) return { entries, hasMore: true };
-      entries.push(entry);
-    }
-    if (page.length < AUDIT_SCAN_PAGE) return { entries, hasMore: false };
-    after = page[page.length - 1]!.seq;
-  }
+  const entries = await deps.archive.catalog.readAudit(afterSeq, limit + 1, sheetId);
+  return { entries: entries.slice(0, limit), hasMore: entries.length > limit };
 }
 
 export function sendReport(reply: FastifyReply, report: VerifyReport, format: string | undefined, lang: 'vi' | 'en', body: Record<string, unknown>): FastifyReply {

@@ -410,8 +410,12 @@ export class PostgresCatalog implements Catalog {
     return this.transaction((client) => this.appendAuditInTransaction(client, events, at));
   }
 
-  async readAudit(afterSeq: number, limit: number): Promise<AuditEntry[]> {
-    return (await this.query('SELECT * FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2', [afterSeq, limit])).map(toAuditEntry);
+  async readAudit(afterSeq: number, limit: number, sheetId?: number): Promise<AuditEntry[]> {
+    const rows =
+      sheetId === undefined
+        ? await this.query('SELECT * FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2', [afterSeq, limit])
+        : await this.query('SELECT * FROM audit_log WHERE sheet_id = $1 AND seq > $2 ORDER BY seq LIMIT $3', [sheetId, afterSeq, limit]);
+    return rows.map(toAuditEntry);
   }
 
   async auditHead(): Promise<AuditHead> {

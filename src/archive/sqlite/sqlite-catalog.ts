@@ -102,6 +102,7 @@ export class SqliteCatalog implements Catalog {
         'INSERT INTO audit_log (seq, at, kind, sheet_id, sha256, actor, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
       readAudit: db.prepare('SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?'),
+      readSheetAudit: db.prepare('SELECT * FROM audit_log WHERE sheet_id = ? AND seq > ? ORDER BY seq LIMIT ?'),
       addIntent: db.prepare('INSERT OR IGNORE INTO ingest_intents (sha256, owner, created_at) VALUES (?, ?, ?)'),
       removeIntent: db.prepare('DELETE FROM ingest_intents WHERE sha256 = ? AND owner = ?'),
       listIntents: db.prepare('SELECT sha256, owner, created_at FROM ingest_intents ORDER BY created_at, sha256'),
@@ -372,8 +373,10 @@ export class SqliteCatalog implements Catalog {
     return this.run(() => this.db.transaction(() => this.appendAuditInTransaction(events, at)).immediate());
   }
 
-  readAudit(afterSeq: number, limit: number): Promise<AuditEntry[]> {
-    return this.run(() => (this.statements.readAudit.all(afterSeq, limit) as AuditRowDb[]).map(toAuditEntry));
+  readAudit(afterSeq: number, limit: number, sheetId?: number): Promise<AuditEntry[]> {
+    return this.run(() =>
+      ((sheetId === undefined ? this.statements.readAudit.all(afterSeq, limit) : this.statements.readSheetAudit.all(sheetId, afterSeq, limit)) as AuditRowDb[]).map(toAuditEntry),
+    );
   }
 
   auditHead(): Promise<AuditHead> {

@@ -6,9 +6,23 @@
 import { isMapsignError, MapsignError } from '../../errors.js';
 import type { ArchiveSheetPayload } from '../jobs/index.js';
 import { notifyFlow } from '../flow-plan.js';
-import { isRequestTerminal, type SheetState } from '../types.js';
+import { isRequestTerminal, type SheetRecordState, type SheetState, type SignRequestRecord } from '../types.js';
+import type { AuditEvent } from '../../archive/index.js';
 import type { JobContext, JobResult, ProcessorDeps } from './deps.js';
 import { loadSheet, restoreInput } from './sheet-context.js';
+
+/** The audit entries of how this step's file came to be: the upload (first step only) and the signing. */
+function historyOf(request: SignRequestRecord, sheet: SheetRecordState, step: number): AuditEvent[] {
+  const done = sheet.history[step]!;
+  const input = step === 0 ? { sha256: sheet.sourceSha256, size: sheet.sourceSize } : { sha256: sheet.history[step - 1]!.sha256, size: sheet.history[step - 1]!.size };
+  const events: AuditEvent[] = [];
+  if (step === 0 && sheet.part !== null) {
+    events.push({ kind: 'received', sha256: input.sha256, actor: `system:${request.owner}`, details: { requestId: request.id, part: sheet.part, size: input.size, receivedAt: new Date(request.createdAt).toISOString() } });
+  }
+  const actor = done.signer.kind === 'server' ? `signer:${done.signer.name}` : `staff:${done.signer.account}`;
+  events.push({ kind: 'signed', sha256: done.sha256, actor, details: { requestId: request.id, step, role: done.role, signerName: done.signerName, signedAt: done.signedAt, inputSha256: input.sha256 } });
+  return events;
+}
 
 export async function processArchiveSheet(payload: ArchiveSheetPayload, context: JobContext, deps: ProcessorDeps): Promise<JobResult> {
   const started = Date.now();
@@ -22,7 +36,7 @@ export async function processArchiveSheet(payload: ArchiveSheetPayload, context:
   const path = await restoreInput(deps, done.sha256);
   let target: { sheetId: number; revision: number };
   try {
-    const added = await deps.archive.add({ file: path, sha256: done.sha256, metadata: sheet.metadata, readSignatures: deps.readSignatures, actor: `system:${request.owner}` });
+    const added = await deps.archive.add({ file: path, sha256: done.sha256, metadata: sheet.metadata, readSignatures: deps.readSignatures, actor: `system:${request.owner}`, history: historyOf(request, sheet, payload.step) });
     target = { sheetId: added.sheetId, revision: added.revision };
   } catch (error) {
     // Archived by an earlier run that died before recording it here.
