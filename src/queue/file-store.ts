@@ -4,7 +4,7 @@
 
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -118,7 +118,12 @@ export class WorkFileStore {
 
   private async publish(temp: string, sha256: string, size: number): Promise<StoredFile> {
     const target = this.pathOf(sha256);
-    if ((await this.has(sha256)) !== null) return { sha256, size, isNew: false };
+    if ((await this.has(sha256)) !== null) {
+      // In use again: the age that removeUnused goes by starts over.
+      const now = new Date();
+      await utimes(target, now, now).catch(() => undefined);
+      return { sha256, size, isNew: false };
+    }
     if (this.isDurable) await fsyncFile(temp);
     await mkdir(join(this.objects, sha256.slice(0, 2)), { recursive: true });
     await rename(temp, target);
@@ -127,6 +132,29 @@ export class WorkFileStore {
 
   async remove(sha256: string): Promise<void> {
     await rm(this.pathOf(sha256), { force: true });
+  }
+
+  /**
+   * Removes stored files that no open request needs (`keep`) and that are older than `ageMs`: an
+   * upload is stored a moment before its request is, and a finished sheet's files are in the
+   * archive, from where a later step restores them. Returns how many files and bytes went.
+   */
+  async removeUnused(keep: ReadonlySet<string>, ageMs = 60 * 60 * 1000): Promise<{ files: number; bytes: number }> {
+    const removed = { files: 0, bytes: 0 };
+    for (const folder of await readdir(this.objects).catch(() => [] as string[])) {
+      if (!/^[0-9a-f]{2}$/.test(folder)) continue;
+      for (const name of await readdir(join(this.objects, folder)).catch(() => [] as string[])) {
+        const sha256 = name.endsWith('.pdf') ? name.slice(0, -4) : '';
+        if (!SHA256.test(sha256) || keep.has(sha256)) continue;
+        const path = join(this.objects, folder, name);
+        const info = await stat(path).catch(() => null);
+        if (!info || Date.now() - info.mtimeMs <= ageMs) continue;
+        await rm(path, { force: true });
+        removed.files++;
+        removed.bytes += info.size;
+      }
+    }
+    return removed;
   }
 
   /** Removes temporary files older than `ageMs` (left by a process that died mid-write). */

@@ -54,6 +54,8 @@ export interface RequestStore {
   /** Stores a new request, or returns the one with the same owner and idempotency key (`isNew` false). */
   create(request: NewSignRequest): Promise<{ request: SignRequestRecord; isNew: boolean }>;
   get(id: string): Promise<SignRequestRecord | null>;
+  /** SHA-256 of every working file a sheet not yet done or failed may still read (its upload and each step's output). */
+  openFileHashes(): Promise<Set<string>>;
   /** Requests with a sheet not yet done or failed, oldest first. */
   listOpen(limit?: number): Promise<SignRequestRecord[]>;
   markEnqueued(id: string, at: number): Promise<void>;

@@ -183,6 +183,17 @@ export class SqliteRequestStore implements RequestStore {
     return this.load(this.db.prepare('SELECT * FROM sign_requests WHERE id = ?').get(id) as RequestRow | undefined);
   }
 
+  async openFileHashes(): Promise<Set<string>> {
+    const rows = this.db.prepare(`SELECT source_sha256, current_sha256, history FROM request_sheets WHERE state IN ${OPEN_STATES}`).all() as Array<Pick<SheetRow, 'source_sha256' | 'current_sha256' | 'history'>>;
+    const hashes = new Set<string>();
+    for (const row of rows) {
+      hashes.add(row.source_sha256);
+      hashes.add(row.current_sha256);
+      for (const step of JSON.parse(row.history) as StepRecord[]) hashes.add(step.sha256);
+    }
+    return hashes;
+  }
+
   async listOpen(limit = 1000): Promise<SignRequestRecord[]> {
     const rows = this.db
       .prepare(`SELECT * FROM sign_requests WHERE id IN (SELECT request_id FROM request_sheets WHERE state IN ${OPEN_STATES}) OR enqueued_at IS NULL OR (notified_at IS NULL AND callback_url IS NOT NULL) ORDER BY created_at LIMIT ?`)

@@ -101,6 +101,10 @@ export async function openSignerKey(config: SignerKeyConfig, label: string): Pro
   return openPkcs12KeySource({ path: config.p12, password: await passwordOf(config, label), scheme: config.scheme });
 }
 
+/** A working file unused for this long, by no open request, is removed (uploads land a moment before their request). */
+const WORK_FILE_GRACE_MS = 60 * 60 * 1000;
+const WORK_SWEEP_EVERY_MS = 15 * 60 * 1000;
+
 /** Key sources by signer, opened once and kept: server keys from the configuration, staff keys from their account. */
 function createKeyResolver(config: ServiceConfig, keys: ApiKeyStore): (signer: SignerRef) => Promise<KeySource> {
   const cache = new Map<string, Promise<KeySource>>();
@@ -191,6 +195,18 @@ export async function openServiceRuntime(config: ServiceConfig, options: OpenSer
     ...options.overrides,
   };
   const service = new SigningService(store, queue, logger);
+  // The process that takes uploads also clears the working files that no open request needs;
+  // without it the work folder would hold every sheet ever signed, beside the archive's copy.
+  const sweepWork = async (): Promise<void> => {
+    try {
+      const removed = await files.removeUnused(await store.openFileHashes(), WORK_FILE_GRACE_MS);
+      if (removed.files > 0) logger.info({ files: removed.files, bytes: removed.bytes }, 'working files no open request needs removed');
+    } catch (error) {
+      logger.warn({ err: String(error) }, 'clearing the working files failed; trying again later');
+    }
+  };
+  let sweeping: Promise<void> = options.role === 'worker' ? Promise.resolve() : sweepWork();
+  const sweepTimer = options.role === 'worker' ? null : setInterval(() => (sweeping = sweepWork()), WORK_SWEEP_EVERY_MS).unref();
   let isClosed = false;
   return {
     config,
@@ -213,6 +229,8 @@ export async function openServiceRuntime(config: ServiceConfig, options: OpenSer
     async close(closeOptions = {}) {
       if (isClosed) return;
       isClosed = true;
+      if (sweepTimer) clearInterval(sweepTimer);
+      await sweeping;
       await queue.close({ graceMs: closeOptions.graceMs });
       await archive.close().catch(() => undefined);
       db.close();
