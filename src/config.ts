@@ -19,6 +19,10 @@ export interface SignerKeyConfig {
   password?: string;
   /** 'rsa-pkcs1' (default) or 'rsa-pss' for RSA keys. */
   scheme?: 'rsa-pkcs1' | 'rsa-pss';
+  /** PNG of the signer's handwritten signature (transparent background), drawn in its visible stamps. */
+  signatureImage?: string;
+  /** PNG of the organisation's seal, drawn over the signature's left third. */
+  sealImage?: string;
 }
 
 /**
@@ -67,6 +71,13 @@ export interface ServiceConfig {
   callbackAllow: CallbackAllowEntry[];
   /** Time-stamping authority for B-T signatures, or null for B-B. */
   tsaUrl: string | null;
+  /**
+   * Public base URL of this service (MAPSIGN_PUBLIC_URL, no trailing slash): a stamp's QR code
+   * encodes `<publicUrl>/v/<code>`. Null: stamps carry no QR code unless one is asked for (refused).
+   */
+  publicUrl: string | null;
+  /** Stamp templates file (MAPSIGN_STAMP_TEMPLATES); null: config/stamp-templates.json. */
+  stampTemplatesPath: string | null;
   logLevel: string;
 }
 
@@ -116,9 +127,43 @@ function parseSigners(text: string, source: string): Record<string, SignerKeyCon
       passwordFile: entry.passwordFile === undefined ? undefined : resolve(entry.passwordFile),
       password: entry.password,
       scheme: entry.scheme === 'rsa-pss' ? 'rsa-pss' : undefined,
+      ...imagePaths(entry, `${source}: signer ${name}`),
     };
   }
   return signers;
+}
+
+/** The optional stamp image paths of a signer entry (signatureImage, sealImage), resolved. */
+export function imagePaths(entry: { signatureImage?: unknown; sealImage?: unknown }, where: string): Pick<SignerKeyConfig, 'signatureImage' | 'sealImage'> {
+  const images: Pick<SignerKeyConfig, 'signatureImage' | 'sealImage'> = {};
+  for (const key of ['signatureImage', 'sealImage'] as const) {
+    const value = entry[key];
+    if (value === undefined || value === null) continue;
+    if (typeof value !== 'string' || value === '') throw new MapsignError('CONFIG_INVALID', `${where}: ${key} must be the path of a PNG file`);
+    images[key] = resolve(value);
+  }
+  return images;
+}
+
+/**
+ * Reads MAPSIGN_PUBLIC_URL: an http(s) URL without credentials, query or fragment; returned
+ * without its trailing slash, so that `${url}/v/<code>` is the verification page.
+ *
+ * @throws MapsignError `CONFIG_INVALID`
+ */
+export function parsePublicUrl(text: string | undefined, name = 'MAPSIGN_PUBLIC_URL'): string | null {
+  const raw = text?.trim();
+  if (!raw) return null;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new MapsignError('CONFIG_INVALID', `${name} must be a URL such as https://mapsign.example.gov.vn, not ${JSON.stringify(raw)}`, { details: { name } });
+  }
+  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.username || url.password || url.search || url.hash) {
+    throw new MapsignError('CONFIG_INVALID', `${name} must be an http(s) URL without credentials, query or fragment`, { details: { name } });
+  }
+  return url.toString().replace(/\/+$/, '');
 }
 
 const HOST_NAME = /^(\*\.)?[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*\.?$/;
@@ -157,7 +202,7 @@ export function parseCallbackAllowList(text: string, source = 'MAPSIGN_CALLBACK_
  * Reads the service configuration: PORT, HOST, MAPSIGN_DATA_DIR, REDIS_URL, MAPSIGN_QUEUE_PREFIX,
  * MAPSIGN_MAX_UPLOAD_BYTES, MAPSIGN_{SIGN,ARCHIVE,NOTIFY}_CONCURRENCY, MAPSIGN_{SIGN,ARCHIVE,NOTIFY}_ATTEMPTS,
  * MAPSIGN_BACKOFF_MS, MAPSIGN_LOCK_DURATION_MS, MAPSIGN_STALLED_INTERVAL_MS, MAPSIGN_SIGNERS_FILE (or
- * MAPSIGN_SIGNERS as JSON), TRUST_DIR, MAPSIGN_VERIFY_RATE, MAPSIGN_WEBHOOK_TIMEOUT_MS, MAPSIGN_CALLBACK_ALLOW, TSA_URL, LOG_LEVEL.
+ * MAPSIGN_SIGNERS as JSON), TRUST_DIR, MAPSIGN_VERIFY_RATE, MAPSIGN_WEBHOOK_TIMEOUT_MS, MAPSIGN_CALLBACK_ALLOW, TSA_URL, MAPSIGN_PUBLIC_URL, MAPSIGN_STAMP_TEMPLATES, LOG_LEVEL.
  *
  * @throws MapsignError `CONFIG_INVALID`
  */
@@ -209,6 +254,8 @@ export function readServiceConfig(env: Env = process.env, signersFileText?: (pat
     webhookTimeoutMs: readInteger(env, 'MAPSIGN_WEBHOOK_TIMEOUT_MS', 10_000, 100),
     callbackAllow: parseCallbackAllowList(env['MAPSIGN_CALLBACK_ALLOW'] ?? ''),
     tsaUrl: env['TSA_URL']?.trim() || null,
+    publicUrl: parsePublicUrl(env['MAPSIGN_PUBLIC_URL']),
+    stampTemplatesPath: env['MAPSIGN_STAMP_TEMPLATES']?.trim() ? resolve(env['MAPSIGN_STAMP_TEMPLATES'].trim()) : null,
     logLevel: env['LOG_LEVEL']?.trim() || 'info',
   };
 }

@@ -96,6 +96,7 @@ export const ERROR_CODES = {
   ROUTE_NOT_FOUND: { http: 404, exit: EX_USAGE, retryable: false, summaryVi: 'Không có địa chỉ này' },
   RANGE_NOT_SATISFIABLE: { http: 416, exit: EX_USAGE, retryable: false, summaryVi: 'Khoảng byte yêu cầu nằm ngoài tệp' },
   SIGNER_UNKNOWN: { http: 422, exit: EX_CONFIG, retryable: false, summaryVi: 'Không có khóa ký nào được cấu hình với tên này' },
+  STAMP_TEMPLATE_UNKNOWN: { http: 400, exit: EX_USAGE, retryable: false, summaryVi: 'Không có mẫu dấu chữ ký (stamp template) với tên này' },
   TASK_NOT_AVAILABLE: { http: 409, exit: EX_DATAERR, retryable: false, summaryVi: 'Tờ bản đồ không còn chờ chữ ký này' },
   JOB_OUT_OF_ORDER: { http: 409, exit: EX_TEMPFAIL, retryable: true, summaryVi: 'Bước ký trước của tờ bản đồ chưa xong' },
   JOB_PAYLOAD_INVALID: { http: 500, exit: EX_SOFTWARE, retryable: false, summaryVi: 'Dữ liệu công việc trong hàng đợi không hợp lệ' },

@@ -26,6 +26,10 @@ export interface AppDeps {
   isTrustConfigured: boolean;
   /** Names of the server-side signing keys. */
   serverSigners: readonly string[];
+  /** Names of the stamp templates a signature's `stamp.template` may name; absent: none (stamps refused). */
+  stampTemplates?: readonly string[];
+  /** MAPSIGN_PUBLIC_URL without its trailing slash: stamps' QR codes and sheets' `verificationUrl`. */
+  publicUrl?: string | null;
   limits: ApiLimits;
   /** Where callbacks may go (MAPSIGN_CALLBACK_ALLOW); absent: public addresses only. */
   callbackPolicy?: CallbackPolicy;

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { validateSheetMetadata, type SheetMetadata } from '../archive/index.js';
 import { MapsignError, isMapsignError } from '../errors.js';
-import { CallbackPolicy, type SignatureSpec } from '../queue/index.js';
+import { CallbackPolicy, STAMP_CORNER_NAMES, type SignatureSpec, type StampBox, type StampCornerName, type StampSpec } from '../queue/index.js';
 import { PART_NAME } from './upload.js';
 
 export type SheetInput = { part: string; metadata: SheetMetadata } | { sheetId: number };
@@ -47,9 +47,69 @@ function checkCallbackUrl(value: unknown, policy: CallbackPolicy): string | null
   return url.toString();
 }
 
+const TEMPLATE = /^[a-z0-9][a-z0-9-]{0,63}$/;
+/** Millimetres: an A0 roll may be metres long, but not kilometres. */
+const MAX_BOX_MM = 100_000;
+
+function parseBox(value: unknown, where: string): StampBox {
+  const numbers = Array.isArray(value)
+    ? value
+    : typeof value === 'object' && value !== null
+      ? [(value as Record<string, unknown>)['x'], (value as Record<string, unknown>)['y'], (value as Record<string, unknown>)['width'], (value as Record<string, unknown>)['height']]
+      : [];
+  const isObjectOk = Array.isArray(value) || Object.keys(value as object).every((k) => ['x', 'y', 'width', 'height'].includes(k));
+  if (numbers.length !== 4 || !isObjectOk || !numbers.every((n) => typeof n === 'number' && Number.isFinite(n) && n <= MAX_BOX_MM)) {
+    throw usage(`${where} must be [x, y, width, height] (or {x, y, width, height}) in millimetres`);
+  }
+  const [x, y, width, height] = numbers as [number, number, number, number];
+  if (x < 0 || y < 0 || width <= 0 || height <= 0) throw usage(`${where}: x and y must be ≥ 0, width and height > 0`);
+  return { x, y, width, height };
+}
+
+/**
+ * A signature's `stamp`: `template` (default: the template named like the role, if any, else the
+ * templates' defaults), `box` and `corner` over the template's as `mapsign sign --box/--corner`
+ * mean them, and `qr` (default: whether the service has a public URL).
+ *
+ * @throws MapsignError `USAGE_INVALID`, `STAMP_TEMPLATE_UNKNOWN`
+ */
+function parseStamp(value: unknown, role: string, where: string, options: ParseSignRequestOptions): StampSpec {
+  if (typeof value !== 'object' || Array.isArray(value)) throw usage(`${where} must be an object such as {"template": "so-nnmt", "corner": "br"}`);
+  const stamp = value as Record<string, unknown>;
+  for (const key of Object.keys(stamp)) if (!['template', 'box', 'corner', 'qr'].includes(key)) throw usage(`${where}: unknown field ${JSON.stringify(key)}`);
+  const known = options.stampTemplates ?? [];
+  let template: string | null;
+  if (stamp['template'] === undefined || stamp['template'] === null) {
+    template = known.includes(role) ? role : null;
+  } else {
+    const name = stamp['template'];
+    if (typeof name !== 'string' || !TEMPLATE.test(name) || !known.includes(name)) {
+      throw new MapsignError('STAMP_TEMPLATE_UNKNOWN', `${where}.template: no stamp template ${JSON.stringify(name)}; known: ${known.join(', ') || 'none'}`, {
+        details: { template: typeof name === 'string' ? name : JSON.stringify(name), known: [...known] },
+      });
+    }
+    template = name;
+  }
+  const corner = stamp['corner'];
+  if (corner !== undefined && corner !== null && !(STAMP_CORNER_NAMES as readonly unknown[]).includes(corner)) throw usage(`${where}.corner must be one of ${STAMP_CORNER_NAMES.join(', ')}`);
+  const qr = stamp['qr'];
+  if (qr !== undefined && qr !== null && typeof qr !== 'boolean') throw usage(`${where}.qr must be true or false`);
+  if (qr === true && !options.hasPublicUrl) throw usage(`${where}.qr: this service has no public URL (MAPSIGN_PUBLIC_URL) for the QR code to name`);
+  return {
+    template,
+    box: stamp['box'] === undefined || stamp['box'] === null ? null : parseBox(stamp['box'], `${where}.box`),
+    corner: (corner as StampCornerName | undefined) ?? null,
+    qr: typeof qr === 'boolean' ? qr : options.hasPublicUrl === true,
+  };
+}
+
 export interface ParseSignRequestOptions {
   /** The server-side keys configured. */
   signerNames: readonly string[];
+  /** Names of the stamp templates loaded (config/stamp-templates.json); absent: none, so a stamp is refused. */
+  stampTemplates?: readonly string[];
+  /** Whether MAPSIGN_PUBLIC_URL is set: stamps then carry a QR code unless `qr` is false. */
+  hasPublicUrl?: boolean;
   maxSheets: number;
   /** Where callbacks may go (MAPSIGN_CALLBACK_ALLOW); absent: public addresses only. */
   callbackPolicy?: CallbackPolicy;
@@ -58,7 +118,7 @@ export interface ParseSignRequestOptions {
 /**
  * Parses and checks the request JSON.
  *
- * @throws MapsignError `USAGE_INVALID`, `ARCHIVE_METADATA_INVALID` (with the sheet's index), `SIGNER_UNKNOWN`, `CALLBACK_URL_REFUSED`
+ * @throws MapsignError `USAGE_INVALID`, `ARCHIVE_METADATA_INVALID` (with the sheet's index), `SIGNER_UNKNOWN`, `STAMP_TEMPLATE_UNKNOWN`, `CALLBACK_URL_REFUSED`
  */
 export function parseSignRequestBody(text: string, options: ParseSignRequestOptions): SignRequestBody {
   let raw: unknown;
@@ -75,7 +135,7 @@ export function parseSignRequestBody(text: string, options: ParseSignRequestOpti
   const signatures: SignatureSpec[] = signaturesRaw.map((item: unknown, index) => {
     const entry = item as Record<string, unknown> | null;
     if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw usage(`signatures[${index}] must be an object`);
-    for (const key of Object.keys(entry)) if (key !== 'role' && key !== 'signer') throw usage(`signatures[${index}]: unknown field ${JSON.stringify(key)}`);
+    for (const key of Object.keys(entry)) if (key !== 'role' && key !== 'signer' && key !== 'stamp') throw usage(`signatures[${index}]: unknown field ${JSON.stringify(key)}`);
     if (typeof entry['role'] !== 'string' || !ROLE.test(entry['role'])) throw usage(`signatures[${index}].role must be a role name such as "department"`);
     const signer = entry['signer'];
     if (signer !== undefined && signer !== null) {
@@ -84,7 +144,8 @@ export function parseSignRequestBody(text: string, options: ParseSignRequestOpti
         throw new MapsignError('SIGNER_UNKNOWN', `no server-side key named ${JSON.stringify(signer)}; configured: ${options.signerNames.join(', ') || 'none'}`, { details: { signer, index } });
       }
     }
-    return { role: entry['role'], signer: typeof signer === 'string' ? signer : null };
+    const stamp = entry['stamp'] === undefined || entry['stamp'] === null ? undefined : parseStamp(entry['stamp'], entry['role'], `signatures[${index}].stamp`, options);
+    return { role: entry['role'], signer: typeof signer === 'string' ? signer : null, ...(stamp ? { stamp } : {}) };
   });
   const sheetsRaw = body['sheets'];
   if (!Array.isArray(sheetsRaw) || sheetsRaw.length === 0 || sheetsRaw.length > options.maxSheets) throw usage(`sheets must list 1 to ${options.maxSheets} sheets`);

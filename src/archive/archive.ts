@@ -18,6 +18,7 @@ import { checkArchive, intentOwner, recoverArchive, type ArchiveCheckOptions, ty
 import { toSignatureInputs, DEFAULT_ROLE_TEMPLATES, type RoleTemplates } from './facts.js';
 import { diffMetadata, validateSheetMetadata } from './metadata.js';
 import { sheetKeyOf, toSignatureRecord, type SignatureInput } from './rows.js';
+import { newPublicCode, normalizePublicCode } from './public-code.js';
 import { finishPage, planSearch, type SearchQuery, type SearchResult } from './search.js';
 import type { AuditEntry, AuditEvent, ReadSignatureFacts, SheetDetail, SheetMetadata, SignatureRecord } from './types.js';
 
@@ -40,11 +41,20 @@ export interface AddSheetOptions {
    * as its `archived` entry, under the sheet's id: before archiving, a new sheet has no id yet.
    */
   history?: readonly AuditEvent[];
+  /**
+   * The public code of a new sheet (newPublicCode), when it had to be known before archiving (it
+   * is printed in the stamp's QR code); generated when absent. A later revision keeps its sheet's.
+   *
+   * @throws MapsignError `USAGE_INVALID` when it is not a public code
+   */
+  publicCode?: string;
 }
 
 export interface AddSheetResult {
   sheetId: number;
   revision: number;
+  /** The sheet's public code (for a later revision, the one it always had). */
+  publicCode: string;
   sha256: string;
   size: number;
   isNewSheet: boolean;
@@ -148,6 +158,8 @@ export class Archive {
    */
   async add(options: AddSheetOptions): Promise<AddSheetResult> {
     const metadata = validateSheetMetadata(options.metadata);
+    const givenCode = options.publicCode === undefined ? undefined : normalizePublicCode(options.publicCode);
+    if (givenCode === null) throw new MapsignError('USAGE_INVALID', `${JSON.stringify(options.publicCode)} is not a public code (26 base32 characters)`);
     for (const event of options.history ?? []) {
       if (event.kind !== 'received' && event.kind !== 'signed') throw new MapsignError('USAGE_INVALID', `the history of an archived file holds received and signed entries, not ${event.kind}`);
     }
@@ -190,6 +202,7 @@ export class Archive {
     const input: CommitSheetInput = {
       extends: previous ? { sheetId: previous.id, revision: previous.revision } : null,
       metadata,
+      publicCode: previous?.publicCode ?? givenCode ?? newPublicCode(),
       sha256: put.sha256,
       size: put.size,
       signatures,
@@ -202,6 +215,7 @@ export class Archive {
       return {
         sheetId: result!.sheetId,
         revision: result!.revision,
+        publicCode: input.publicCode!,
         sha256: put.sha256,
         size: put.size,
         isNewSheet: previous === null,
@@ -251,6 +265,28 @@ export class Archive {
     } catch {
       // The intent stays; recovery rolls it back once this process is gone.
     }
+  }
+
+  /**
+   * The sheet whose public code this is (the QR code's target). A sheet id is not a public code:
+   * the public lookup never answers by id, so the archive cannot be listed through it.
+   *
+   * @throws MapsignError `ARCHIVE_NOT_FOUND`
+   */
+  async getSheetByPublicCode(code: string): Promise<SheetDetail> {
+    const normalized = normalizePublicCode(code);
+    const id = normalized === null ? null : await this.catalog.findSheetIdByPublicCode(normalized);
+    const sheet = id === null ? null : await this.catalog.getSheet(id);
+    if (!sheet) throw new MapsignError('ARCHIVE_NOT_FOUND', 'no archived sheet has this public code', { details: { code } });
+    return sheet;
+  }
+
+  /**
+   * The public code of the archived sheet that a file with these metadata would extend, or null
+   * when it would be a new sheet.
+   */
+  async findPublicCode(metadata: SheetMetadata): Promise<string | null> {
+    return (await this.catalog.findSheetByKey(sheetKeyOf(validateSheetMetadata(metadata))))?.publicCode ?? null;
   }
 
   /** @throws MapsignError `ARCHIVE_NOT_FOUND` */

@@ -12,6 +12,8 @@ export interface CommitSheetInput {
   /** The sheet and revision this file extends; null for a new sheet. */
   extends: { sheetId: number; revision: number } | null;
   metadata: SheetMetadata;
+  /** The public code of a new sheet (ignored for a later revision, which keeps its sheet's); generated when absent. */
+  publicCode?: string;
   sha256: string;
   size: number;
   signatures: SignatureInput[];
@@ -36,6 +38,7 @@ export interface ExistingSheet {
   size: number;
   signatureCount: number;
   metadata: SheetMetadata;
+  publicCode: string;
 }
 
 /** A revision's blob, for consistency checks. */
@@ -73,6 +76,8 @@ export interface Catalog {
    */
   commitSheets(inputs: readonly CommitSheetInput[]): Promise<CommitSheetResult[]>;
   getSheet(id: number): Promise<SheetDetail | null>;
+  /** The id of the sheet with this public code (lower case), or null. */
+  findSheetIdByPublicCode(code: string): Promise<number | null>;
   /** Up to `plan.limit + 1` rows in the plan's order, after `plan.after`. */
   search(plan: SearchPlan): Promise<SheetRecord[]>;
   /** Replaces a sheet's metadata and writes the audit event in the same transaction. */

@@ -37,6 +37,9 @@ export type { SignatureInput } from './rows.js';
 export { DEFAULT_SEARCH_TUNING } from './search-sql.js';
 export type { SearchTuning } from './search-sql.js';
 
+/** Random public codes of sheets (the QR code's target, `/v/<code>`). */
+export { newPublicCode, normalizePublicCode, PUBLIC_CODE_LENGTH } from './public-code.js';
+
 /** Folding of Vietnamese text (NFC, no combining marks, đ → d, lower case) and search tokens. */
 export { communeKey, foldVietnamese, tokenize } from './fold.js';
 

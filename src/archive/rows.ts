@@ -122,6 +122,7 @@ export function toSignatureRecord(row: SignatureInput): SignatureRecord {
 /** The stored columns of a sheet every read returns, with numbers already numbers. */
 export interface StoredSheet {
   id: number;
+  publicCode: string;
   metadata: string;
   status: string;
   revision: number;
@@ -135,6 +136,7 @@ export interface StoredSheet {
 export function toSheetRecord(row: StoredSheet, signatures: SignatureRecord[]): SheetRecord {
   return {
     id: row.id,
+    publicCode: row.publicCode,
     metadata: JSON.parse(row.metadata) as SheetMetadata,
     status: row.status as SheetStatus,
     revision: row.revision,

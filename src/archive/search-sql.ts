@@ -22,7 +22,7 @@ export interface SearchDialect {
   readonly resultColumns?: string;
 }
 
-export const SHEET_COLUMNS = 's.id, s.metadata, s.status, s.revision, s.sha256, s.size, s.signed_at, s.archived_at, s.updated_at';
+export const SHEET_COLUMNS = 's.id, s.public_code, s.metadata, s.status, s.revision, s.sha256, s.size, s.signed_at, s.archived_at, s.updated_at';
 
 function resultColumns(dialect: SearchDialect): string {
   return dialect.resultColumns ? `${SHEET_COLUMNS}, ${dialect.resultColumns}` : SHEET_COLUMNS;

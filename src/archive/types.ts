@@ -100,6 +100,8 @@ export interface RevisionRecord {
 /** An archived sheet as search and `get` return it. */
 export interface SheetRecord {
   id: number;
+  /** Random code of the sheet's public page `/v/<code>` (the QR code's target); never changes. */
+  publicCode: string;
   metadata: SheetMetadata;
   status: SheetStatus;
   /** Latest revision number, from 1. */

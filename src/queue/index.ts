@@ -29,6 +29,10 @@ export { isRequestTerminal, isSheetTerminal, REQUEST_STATES, requestStateOf, SHE
 export type { DeliveryRecord, RequestState, SheetRecordState, SheetState, SignatureSpec, SignerRef, SignRequestRecord, StepRecord } from './types.js';
 export type { NewSheet, NewSignRequest, RequestStore, TaskRecord } from './request-store.js';
 
+/** Visible stamps of service signatures. */
+export { buildServiceStamp, STAMP_CORNER_NAMES, verificationUrlOf } from './stamp-spec.js';
+export type { ServiceStampTemplate, ServiceStampTemplates, StampBox, StampCornerName, StampImages, StampSpec } from './stamp-spec.js';
+
 /** Planning of flows from a request's state. */
 export { notifyFlow, planRequestFlows, planSheetSegment } from './flow-plan.js';
 export type { PlannedSegment } from './flow-plan.js';

@@ -11,6 +11,8 @@ export interface NewSheet {
   part: string | null;
   sourceSheetId: number | null;
   metadata: SheetMetadata;
+  /** The public code the archived sheet has or will have (see SheetRecordState.publicCode); absent: a new one. */
+  publicCode?: string;
   sha256: string;
   size: number;
 }

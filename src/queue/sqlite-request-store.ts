@@ -1,7 +1,7 @@
 // The request store on SQLite (service.sqlite). Sheets are rows keyed by (request, index); the
 // step columns change only by compare-and-set inside IMMEDIATE transactions.
 
-import type { SheetMetadata } from '../archive/index.js';
+import { newPublicCode, type SheetMetadata } from '../archive/index.js';
 import type { NewSignRequest, RequestStore, StaffClaim, TaskRecord } from './request-store.js';
 import { immediate, type ServiceDatabase } from './service-db.js';
 import type { DeliveryRecord, SheetRecordState, SheetState, SignatureSpec, SignRequestRecord, StepRecord } from './types.js';
@@ -27,6 +27,7 @@ CREATE TABLE IF NOT EXISTS request_sheets (
   part TEXT,
   source_sheet_id INTEGER,
   metadata TEXT NOT NULL,
+  public_code TEXT,
   source_sha256 TEXT NOT NULL,
   source_size INTEGER NOT NULL,
   step INTEGER NOT NULL DEFAULT 0,
@@ -86,6 +87,7 @@ interface SheetRow {
   part: string | null;
   source_sheet_id: number | null;
   metadata: string;
+  public_code: string | null;
   source_sha256: string;
   source_size: number;
   step: number;
@@ -117,6 +119,7 @@ function toSheet(row: SheetRow): SheetRecordState {
     part: row.part,
     sourceSheetId: row.source_sheet_id,
     metadata: JSON.parse(row.metadata) as SheetMetadata,
+    publicCode: row.public_code ?? '',
     sourceSha256: row.source_sha256,
     sourceSize: row.source_size,
     step: row.step,
@@ -135,6 +138,10 @@ function toSheet(row: SheetRow): SheetRecordState {
 export class SqliteRequestStore implements RequestStore {
   constructor(private readonly db: ServiceDatabase) {
     db.exec(SCHEMA);
+    // service.sqlite files made before public codes: the column arrives empty (those sheets get
+    // their code from the archive, and their stamps no QR code).
+    const columns = (db.prepare('PRAGMA table_info(request_sheets)').all() as Array<{ name: string }>).map((c) => c.name);
+    if (!columns.includes('public_code')) db.exec('ALTER TABLE request_sheets ADD COLUMN public_code TEXT');
   }
 
   private load(row: RequestRow | undefined): SignRequestRecord | null {
@@ -165,13 +172,13 @@ export class SqliteRequestStore implements RequestStore {
         .prepare('INSERT INTO sign_requests (id, owner, idempotency_key, body_hash, callback_url, signatures, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
         .run(request.id, request.owner, request.idempotencyKey, request.bodyHash, request.callbackUrl, JSON.stringify(request.signatures), request.createdAt, request.createdAt);
       const insert = this.db.prepare(
-        `INSERT INTO request_sheets (request_id, idx, part, source_sheet_id, metadata, source_sha256, source_size, current_sha256, current_size, state, next_role, archive_sheet_id, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO request_sheets (request_id, idx, part, source_sheet_id, metadata, public_code, source_sha256, source_size, current_sha256, current_size, state, next_role, archive_sheet_id, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       );
       const first = request.signatures[0];
       const state: SheetState = first && first.signer === null ? 'waiting-signature' : 'queued';
       request.sheets.forEach((sheet, index) => {
-        insert.run(request.id, index, sheet.part, sheet.sourceSheetId, JSON.stringify(sheet.metadata), sheet.sha256, sheet.size, sheet.sha256, sheet.size, state, state === 'waiting-signature' ? first!.role : null, sheet.sourceSheetId, request.createdAt);
+        insert.run(request.id, index, sheet.part, sheet.sourceSheetId, JSON.stringify(sheet.metadata), sheet.publicCode ?? newPublicCode(), sheet.sha256, sheet.size, sheet.sha256, sheet.size, state, state === 'waiting-signature' ? first!.role : null, sheet.sourceSheetId, request.createdAt);
       });
       return true;
     });

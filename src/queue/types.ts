@@ -2,6 +2,7 @@
 // per sheet the signing steps done, the archive revision reached and what happens next.
 
 import type { SheetMetadata } from '../archive/index.js';
+import type { StampSpec } from './stamp-spec.js';
 import type { WireError } from './wire-error.js';
 
 /** Whose key makes a signature: a key configured on the server by name, or a staff member's own. */
@@ -11,6 +12,8 @@ export type SignerRef = { kind: 'server'; name: string } | { kind: 'staff'; acco
 export interface SignatureSpec {
   role: string;
   signer: string | null;
+  /** A visible stamp for this signature (absent: an invisible signature). */
+  stamp?: StampSpec;
 }
 
 export const SHEET_STATES = ['queued', 'signing', 'archiving', 'waiting-signature', 'done', 'failed'] as const;
@@ -44,6 +47,12 @@ export interface SheetRecordState {
   /** Archive sheet the request continues, when it referenced one. */
   sourceSheetId: number | null;
   metadata: SheetMetadata;
+  /**
+   * Public code of the archived sheet (its QR code's target `/v/<code>`): made when the request
+   * creates a new sheet, so that the stamp can print it before the sheet is archived; the archived
+   * sheet's own code when the request continues one.
+   */
+  publicCode: string;
   sourceSha256: string;
   sourceSize: number;
   /** Signatures applied by this request so far (the next step's index). */

@@ -1,4 +1,4 @@
-/* global document */
+/* global document, location */
 // A sheet's page for staff (/staff/sheets/<id>): its dossier metadata, every revision with its
 // download, the signatures and the revision that added each, and its audit trail
 // (GET /v1/sheets/:id/audit), which a download from this page extends.
@@ -70,7 +70,7 @@ export function renderSheetPage() {
   box.replaceChildren(
     h('p', {}, h('a', { href: '/staff', 'data-role': 'back' }, `← ${t('backToList')}`)),
     h('h2', { tabindex: '-1', id: 'sheet-title' }, `${t('sheetNo')} ${m.sheetNumber} — ${m.commune}`),
-    h('p', {}, `${kindLabel(m.documentKind)} · ${statusLabel(sheet.status)} · `, h('a', { href: `/v/${sheet.id}` }, t('publicLink'))),
+    h('p', {}, `${kindLabel(m.documentKind)} · ${statusLabel(sheet.status)} · `, h('a', { href: `/v/${sheet.publicCode}`, 'data-role': 'public-link' }, t('publicLink'))),
     h('section', { 'aria-labelledby': 'sheet-info-title' },
       h('h3', { id: 'sheet-info-title' }, t('sheetInfo')),
       facts([
@@ -78,6 +78,7 @@ export function renderSheetPage() {
         ['province', m.province], ['commune', m.commune], ['legacyDistrict', m.legacyDistrict], ['sheetNo', m.sheetNumber], ['gridSheet', m.gridSheetNumber],
         ['parcels', (m.parcelNumbers ?? []).join(', ')], ['parcelIds', (m.parcelIds ?? []).join(', ')], ['scale', `1:${m.scale}`], ['paperSize', m.paperSize],
         ['surveyUnit', m.surveyUnit], ['signedAt', formatTime(sheet.signedAt)], ['hash', sheet.sha256],
+        ['publicCode', sheet.publicCode], ['verificationUrl', sheet.verificationUrl ?? `${location.origin}/v/${sheet.publicCode}`],
       ]),
     ),
     h('section', { 'aria-labelledby': 'revisions-title' },

@@ -14,7 +14,8 @@ const progressBox = document.getElementById('progress-box');
 const progress = document.getElementById('progress');
 const progressLabel = document.getElementById('progress-label');
 const result = document.getElementById('result');
-const code = /^\/v\/(\d+)\/?$/.exec(location.pathname)?.[1] ?? null;
+// The sheet's public code (26 base32 characters), never its archive id.
+const code = /^\/v\/([A-Za-z2-7]{26})\/?$/.exec(location.pathname)?.[1] ?? null;
 let lastReport = null;
 let archived = null;
 
@@ -106,7 +107,7 @@ function renderArchived() {
 
 async function loadArchived() {
   document.getElementById('archived').classList.remove('hidden');
-  const response = await fetch(`/v1/public/sheets/${code}`);
+  const response = await fetch(`/v1/public/sheets/${encodeURIComponent(code)}`);
   archived = response.ok ? await response.json() : { error: response.status };
   renderArchived();
 }

@@ -31,6 +31,7 @@ let base: string;
 let signedPath: string;
 let alteredPath: string;
 let signedSheetId: number;
+let signedPublicCode: string;
 let screenshots: string;
 let previousWebDir: string | undefined;
 
@@ -91,6 +92,7 @@ beforeAll(async () => {
   const requestId = await submitForStaff('web-applicant', [{ part: 's1', bytes, metadata: sheetMetadata(80) }]);
   const sheet = (await signAsStaff(requestId)).sheets[0]!;
   signedSheetId = sheet.sheetId!;
+  signedPublicCode = ((await service.app.inject({ method: 'GET', url: `/v1/sheets/${signedSheetId}`, headers: bearer(service.keys.portal) })).json() as { publicCode: string }).publicCode;
   signedPath = join(dir, 'ban-do-da-ky.pdf');
   await writeFile(signedPath, (await service.app.inject({ method: 'GET', url: sheet.fileUrl!, headers: bearer(service.keys.portal) })).rawPayload);
 
@@ -148,8 +150,8 @@ describe('public verification page', () => {
     await page.close();
   });
 
-  it('shows the archived record at the QR code\'s /v/:code address and compares a copy with it', async () => {
-    const page = await openPage(`/v/${signedSheetId}`, 390);
+  it('shows the archived record at the QR code\'s /v/:code address (the sheet\'s public code) and compares a copy with it', async () => {
+    const page = await openPage(`/v/${signedPublicCode}`, 390);
     await page.locator('#archived-record').waitFor();
     expect(await page.locator('#archived-record').textContent()).toContain('Nguyễn Văn An');
     await page.getByLabel('Tệp PDF tờ bản đồ').setInputFiles(signedPath);
@@ -307,6 +309,9 @@ describe('staff pages', () => {
     expect(await page.locator('#sheet-title').textContent()).toBe('Số tờ 80 — Phường Trấn Biên');
     expect(await page.locator('#signatures-table .signer-name').allTextContents()).toEqual(['Nguyễn Văn An']);
     expect(await page.locator('#tasks-section').isHidden()).toBe(true);
+    // The public code, for staff to print, and the public page it opens.
+    expect(await page.locator('[data-role=public-link]').getAttribute('href')).toBe(`/v/${signedPublicCode}`);
+    expect(await page.locator('dl.facts').first().textContent()).toContain(signedPublicCode);
 
     const trail = page.locator('#audit-table tbody tr');
     const kinds = async (): Promise<string[]> => trail.evaluateAll((rows) => rows.map((row) => row.getAttribute('data-kind') ?? ''));

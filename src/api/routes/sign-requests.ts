@@ -3,6 +3,7 @@
 // system sees only its own requests.
 
 import type { FastifyInstance } from 'fastify';
+import { newPublicCode } from '../../archive/index.js';
 import { MapsignError } from '../../errors.js';
 import { requestStateOf, toSignRequestView, type NewSheet } from '../../queue/index.js';
 import type { AppDeps } from '../deps.js';
@@ -40,7 +41,13 @@ export function registerSignRequestRoutes(app: FastifyInstance, deps: AppDeps): 
       }
       let body: SignRequestBody | null = null;
       const parse = (text: string): void => {
-        body = parseSignRequestBody(text, { signerNames: deps.serverSigners, maxSheets: deps.limits.maxSheetsPerRequest, callbackPolicy: deps.callbackPolicy });
+        body = parseSignRequestBody(text, {
+          signerNames: deps.serverSigners,
+          maxSheets: deps.limits.maxSheetsPerRequest,
+          callbackPolicy: deps.callbackPolicy,
+          stampTemplates: deps.stampTemplates,
+          hasPublicUrl: Boolean(deps.publicUrl),
+        });
       };
       const received = await receiveParts(request, {
         files: deps.files,
@@ -60,7 +67,9 @@ export function registerSignRequestRoutes(app: FastifyInstance, deps: AppDeps): 
           if ('part' in sheet) {
             const file = received.files.find((f) => f.part === sheet.part);
             if (!file) throw new MapsignError('USAGE_INVALID', `sheets[${index}] names the part ${sheet.part}, which the upload does not have`);
-            sheets.push({ part: sheet.part, sourceSheetId: null, metadata: sheet.metadata, sha256: file.sha256, size: file.size });
+            // A file that continues an archived sheet (same dossier, kind, sheet and parcels) keeps that sheet's code.
+            const publicCode = (await deps.archive.findPublicCode(sheet.metadata)) ?? newPublicCode();
+            sheets.push({ part: sheet.part, sourceSheetId: null, metadata: sheet.metadata, publicCode, sha256: file.sha256, size: file.size });
           } else {
             sheets.push(await archivedSource(deps, principal, sheet.sheetId));
           }
@@ -121,5 +130,5 @@ async function archivedSource(deps: AppDeps, principal: { name: string; kind: st
   const opened = await deps.archive.openFile(sheetId);
   const stored = await deps.files.put(opened.stream);
   if (stored.sha256 !== opened.sha256) throw new MapsignError('ARCHIVE_CORRUPT', `the archived file of sheet ${sheetId} hashes to ${stored.sha256}, not ${opened.sha256}`);
-  return { part: null, sourceSheetId: sheetId, metadata: sheet.metadata, sha256: stored.sha256, size: stored.size };
+  return { part: null, sourceSheetId: sheetId, metadata: sheet.metadata, publicCode: sheet.publicCode, sha256: stored.sha256, size: stored.size };
 }

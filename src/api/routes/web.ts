@@ -2,8 +2,9 @@
 // `npm run build`): `/` and `/v/:code` are the public verification page, `/staff` and
 // `/staff/sheets/:id` the staff pages, their hashed assets under `/web/assets/<name>` (names
 // checked against a strict pattern: no path traversal). Pages not built answer 500 CONFIG_INVALID
-// saying so. GET /v1/public/sheets/:id is the QR code's read-only lookup: the archived record
-// and its stored verification, without dossier-system details.
+// saying so. GET /v1/public/sheets/:code is the QR code's read-only lookup by the sheet's random
+// public code (never its sequential id, which would let anyone list the archive): the archived
+// record and its stored verification, without dossier-system details.
 
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -12,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { MapsignError } from '../../errors.js';
 import type { AppDeps } from '../deps.js';
+import { anyObject } from '../schemas.js';
 
 const TYPES: Record<string, string> = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8', svg: 'image/svg+xml' };
 const ASSET_NAME = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,199}\.(js|css|svg)$/;
@@ -55,14 +57,22 @@ export function registerWebRoutes(app: FastifyInstance, deps: AppDeps): void {
     return send(`assets/${name}`, reply, true);
   });
 
-  app.get<{ Params: { id: number } }>(
-    '/v1/public/sheets/:id',
-    { schema: { tags: ['verify'], summary: 'An archived sheet by the code of its QR stamp (public, read-only)', params: { type: 'object', properties: { id: { type: 'integer', minimum: 1 } }, required: ['id'] } } },
+  app.get<{ Params: { code: string } }>(
+    '/v1/public/sheets/:code',
+    {
+      schema: {
+        tags: ['verify'],
+        summary: 'An archived sheet by the public code of its QR stamp (public, read-only)',
+        description: 'The code is the last part of the verification URL `<MAPSIGN_PUBLIC_URL>/v/<code>`: 26 base32 characters. A sheet id is not a code (404).',
+        params: { type: 'object', properties: { code: { type: 'string', maxLength: 64, examples: ['k7q2mzr4xw3bd5nfhv6tjy2pca'] } }, required: ['code'] },
+        response: { 200: anyObject },
+      },
+    },
     async (request) => {
-      const sheet = await deps.archive.getSheet(request.params.id);
+      const sheet = await deps.archive.getSheetByPublicCode(request.params.code);
       const m = sheet.metadata;
       return {
-        id: sheet.id,
+        publicCode: sheet.publicCode,
         status: sheet.status,
         revision: sheet.revision,
         sha256: sheet.sha256,

@@ -13,6 +13,7 @@ import type { AuditEntry, AuditEvent, SheetDetail, SheetMetadata, SheetRecord } 
 import { translatePgError } from './postgres-errors.js';
 import { runMigrations } from './postgres-migrate.js';
 import { num, numOrNull, toAuditEntry, toSignature, toStored, type Row } from './postgres-rows.js';
+import { newPublicCode } from '../public-code.js';
 import { POSTGRES_DIALECT, TSV } from './postgres-search.js';
 
 export interface OpenPostgresCatalogOptions {
@@ -74,13 +75,14 @@ export class PostgresCatalog implements Catalog {
 
   async findSheetByKey(sheetKey: string): Promise<ExistingSheet | null> {
     const [row] = await this.query(
-      `SELECT s.id, s.revision, s.sha256, s.size, s.metadata, r.signature_count FROM sheets s
+      `SELECT s.id, s.revision, s.sha256, s.size, s.metadata, s.public_code, r.signature_count FROM sheets s
        JOIN revisions r ON r.sheet_id = s.id AND r.revision = s.revision WHERE s.sheet_key = $1`,
       [sheetKey],
     );
     if (!row) return null;
     return {
       id: num(row['id']),
+      publicCode: String(row['public_code']),
       revision: num(row['revision']),
       sha256: String(row['sha256']),
       size: num(row['size']),
@@ -166,13 +168,13 @@ export class PostgresCatalog implements Catalog {
         const col = <T>(pick: (x: (typeof fresh)[number]) => T): T[] => fresh.map(pick);
         await this.query(
           `INSERT INTO sheets (id, sheet_key, dossier_key, procedure_code, document_kind, commune_key, sheet_number_key, grid_key, metadata,
-             status, revision, sha256, size, signed_at, archived_at, updated_at, search_tsv, signer_tsv)
+             status, revision, sha256, size, signed_at, archived_at, updated_at, search_tsv, signer_tsv, public_code)
            SELECT u.id, u.sheet_key, u.dossier_key, u.procedure_code, u.document_kind, u.commune_key, u.sheet_number_key, u.grid_key, u.metadata,
-             'archived', 1, u.sha256, u.size, u.signed_at, u.archived_at, u.archived_at, ${TSV('u.body')}, ${TSV('u.signers')}
+             'archived', 1, u.sha256, u.size, u.signed_at, u.archived_at, u.archived_at, ${TSV('u.body')}, ${TSV('u.signers')}, u.public_code
            FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
-             $10::text[], $11::bigint[], $12::bigint[], $13::bigint[], $14::text[], $15::text[])
+             $10::text[], $11::bigint[], $12::bigint[], $13::bigint[], $14::text[], $15::text[], $16::text[])
              AS u (id, sheet_key, dossier_key, procedure_code, document_kind, commune_key, sheet_number_key, grid_key, metadata,
-               sha256, size, signed_at, archived_at, body, signers)`,
+               sha256, size, signed_at, archived_at, body, signers, public_code)`,
           [
             freshIds,
             col((x) => x.row.sheetKey),
@@ -189,6 +191,7 @@ export class PostgresCatalog implements Catalog {
             col((x) => x.input.archivedAt),
             col((x) => x.row.allText),
             col((x) => x.row.signerText),
+            col((x) => x.input.publicCode ?? newPublicCode()),
           ],
           client,
         );
@@ -275,8 +278,13 @@ export class PostgresCatalog implements Catalog {
     });
   }
 
+  async findSheetIdByPublicCode(code: string): Promise<number | null> {
+    const [row] = await this.query('SELECT id FROM sheets WHERE public_code = $1', [code]);
+    return row ? num(row['id']) : null;
+  }
+
   async getSheet(id: number): Promise<SheetDetail | null> {
-    const [row] = await this.query('SELECT id, metadata, status, revision, sha256, size, signed_at, archived_at, updated_at FROM sheets WHERE id = $1', [id]);
+    const [row] = await this.query('SELECT id, public_code, metadata, status, revision, sha256, size, signed_at, archived_at, updated_at FROM sheets WHERE id = $1', [id]);
     if (!row) return null;
     const revisionRows = await this.query('SELECT id, revision, sha256, size, archived_at FROM revisions WHERE sheet_id = $1 ORDER BY revision', [id]);
     const signatureRows = await this.query(

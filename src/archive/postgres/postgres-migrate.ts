@@ -3,7 +3,18 @@
 
 import type pg from 'pg';
 import { MapsignError } from '../../errors.js';
-import { LATEST_VERSION, MIGRATIONS, MIGRATIONS_TABLE_SQL } from '../migrations/index.js';
+import { BACKFILL_BATCH, LATEST_VERSION, MIGRATIONS, MIGRATIONS_TABLE_SQL, type MigrationBackfill } from '../migrations/index.js';
+import { newPublicCode } from '../public-code.js';
+
+/** Gives every row of the backfill's table whose column is NULL a new public code, a batch per statement. */
+async function backfill(client: pg.PoolClient, spec: MigrationBackfill): Promise<void> {
+  const { table, key, column } = spec;
+  for (;;) {
+    const ids = (await client.query(`SELECT ${key} AS k FROM ${table} WHERE ${column} IS NULL LIMIT ${BACKFILL_BATCH}`)).rows.map((r: { k: string }) => r.k);
+    if (ids.length === 0) return;
+    await client.query(`UPDATE ${table} t SET ${column} = u.code FROM unnest($1::bigint[], $2::text[]) AS u (k, code) WHERE t.${key} = u.k`, [ids, ids.map(() => newPublicCode())]);
+  }
+}
 
 export async function runMigrations(pool: pg.Pool, schema: string): Promise<void> {
   const client = await pool.connect();
@@ -21,6 +32,7 @@ export async function runMigrations(pool: pg.Pool, schema: string): Promise<void
     for (const migration of MIGRATIONS) {
       if (applied.has(migration.version)) continue;
       await client.query(migration.postgres);
+      if (migration.backfill) await backfill(client, migration.backfill);
       await client.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [migration.version, migration.name, Date.now()]);
     }
     await client.query('COMMIT');

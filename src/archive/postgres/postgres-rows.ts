@@ -11,6 +11,7 @@ export const numOrNull = (value: unknown): number | null => (value === null || v
 export function toStored(row: Row): StoredSheet {
   return {
     id: num(row['id']),
+    publicCode: String(row['public_code']),
     metadata: String(row['metadata']),
     status: String(row['status']),
     revision: num(row['revision']),

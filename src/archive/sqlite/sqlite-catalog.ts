@@ -8,7 +8,8 @@ import Database from 'better-sqlite3';
 import { MapsignError } from '../../errors.js';
 import { chainAuditEvents, type AuditHead } from '../audit.js';
 import { pageSize, type Catalog, type CatalogCounts, type CommitSheetInput, type CommitSheetResult, type ExistingSheet, type IngestIntent, type RevisionBlob } from '../catalog.js';
-import { LATEST_VERSION, MIGRATIONS, MIGRATIONS_TABLE_SQL } from '../migrations/index.js';
+import { LATEST_VERSION, MIGRATIONS, MIGRATIONS_TABLE_SQL, type MigrationBackfill } from '../migrations/index.js';
+import { newPublicCode } from '../public-code.js';
 import { countTerms, deriveSheetRow, formatVietnamTime, prefixUpperBound, serialKeyOf, toSheetRecord, type SheetRow } from '../rows.js';
 import { buildTextFirstSql, buildWalkSql, DEFAULT_SEARCH_TUNING, hasOnlyText, hasTokens, runSearch, SHEET_COLUMNS, type SearchTuning, type SqlParam } from '../search-sql.js';
 import type { SearchPlan } from '../search.js';
@@ -24,6 +25,15 @@ export interface OpenSqliteCatalogOptions {
   durable?: boolean;
 }
 
+/** Gives every row of the backfill's table whose column is NULL a new public code. */
+function backfillSqlite(db: Database.Database, backfill: MigrationBackfill): void {
+  const { table, key, column } = backfill;
+  const update = db.prepare(`UPDATE ${table} SET ${column} = ? WHERE ${key} = ?`);
+  // Keys first: better-sqlite3 cannot write while a read of the same connection is open.
+  const keys = db.prepare(`SELECT ${key} FROM ${table} WHERE ${column} IS NULL`).pluck().all() as number[];
+  for (const k of keys) update.run(newPublicCode(), k);
+}
+
 function runMigrations(db: Database.Database): void {
   db.exec(MIGRATIONS_TABLE_SQL);
   const applied = new Set((db.prepare('SELECT version FROM schema_migrations').all() as Array<{ version: number }>).map((r) => r.version));
@@ -35,6 +45,7 @@ function runMigrations(db: Database.Database): void {
     if (applied.has(migration.version)) continue;
     db.transaction(() => {
       db.exec(migration.sqlite);
+      if (migration.backfill) backfillSqlite(db, migration.backfill);
       db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(migration.version, migration.name, Date.now());
     }).immediate();
   }
@@ -53,14 +64,14 @@ export class SqliteCatalog implements Catalog {
     this.statements = {
       findRevision: db.prepare('SELECT sha256, size, sheet_id, revision FROM revisions WHERE sha256 = ?'),
       findSheetByKey: db.prepare(
-        `SELECT s.id, s.revision, s.sha256, s.size, s.metadata, r.signature_count FROM sheets s
+        `SELECT s.id, s.revision, s.sha256, s.size, s.metadata, s.public_code, r.signature_count FROM sheets s
          JOIN revisions r ON r.sheet_id = s.id AND r.revision = s.revision WHERE s.sheet_key = ?`,
       ),
       insertSheet: db.prepare(
         `INSERT INTO sheets (sheet_key, dossier_key, procedure_code, document_kind, commune_key, sheet_number_key, grid_key, metadata,
-           status, revision, sha256, size, signed_at, archived_at, updated_at, search_text, signer_text)
+           status, revision, sha256, size, signed_at, archived_at, updated_at, search_text, signer_text, public_code)
          VALUES (@sheetKey, @dossierKey, @procedureCode, @documentKind, @communeKey, @sheetNumberKey, @gridKey, @metadataJson,
-           'archived', 1, @sha256, @size, @signedAt, @archivedAt, @archivedAt, @searchText, @signerTextPadded)`,
+           'archived', 1, @sha256, @size, @signedAt, @archivedAt, @archivedAt, @searchText, @signerTextPadded, @publicCode)`,
       ),
       advanceSheet: db.prepare(
         `UPDATE sheets SET sheet_key = @sheetKey, dossier_key = @dossierKey, procedure_code = @procedureCode, document_kind = @documentKind,
@@ -90,7 +101,8 @@ export class SqliteCatalog implements Catalog {
         `SELECT g.* FROM signatures g JOIN revisions r ON r.id = g.revision_id JOIN sheets s ON s.id = r.sheet_id AND s.revision = r.revision
          WHERE s.id = ? ORDER BY g.position`,
       ),
-      sheetById: db.prepare('SELECT id, metadata, status, revision, sha256, size, signed_at, archived_at, updated_at FROM sheets WHERE id = ?'),
+      sheetIdByPublicCode: db.prepare('SELECT id FROM sheets WHERE public_code = ?'),
+      sheetById: db.prepare('SELECT id, public_code, metadata, status, revision, sha256, size, signed_at, archived_at, updated_at FROM sheets WHERE id = ?'),
       revisionsOf: db.prepare('SELECT id, revision, sha256, size, archived_at FROM revisions WHERE sheet_id = ? ORDER BY revision'),
       signaturesOfRevision: db.prepare('SELECT * FROM signatures WHERE revision_id = ? ORDER BY position'),
       latestVerification: db.prepare('SELECT revision, verified_at, is_valid, report FROM verification_reports WHERE sheet_id = ? ORDER BY id DESC LIMIT 1'),
@@ -132,11 +144,12 @@ export class SqliteCatalog implements Catalog {
   findSheetByKey(sheetKey: string): Promise<ExistingSheet | null> {
     return this.run(() => {
       const row = this.statements.findSheetByKey.get(sheetKey) as
-        | { id: number; revision: number; sha256: string; size: number; metadata: string; signature_count: number }
+        | { id: number; revision: number; sha256: string; size: number; metadata: string; public_code: string; signature_count: number }
         | undefined;
       if (!row) return null;
       return {
         id: row.id,
+        publicCode: row.public_code,
         revision: row.revision,
         sha256: row.sha256,
         size: row.size,
@@ -179,7 +192,7 @@ export class SqliteCatalog implements Catalog {
             let sheetId: number;
             let revision: number;
             if (input.extends === null) {
-              sheetId = Number(this.statements.insertSheet.run(params).lastInsertRowid);
+              sheetId = Number(this.statements.insertSheet.run({ ...params, publicCode: input.publicCode ?? newPublicCode() }).lastInsertRowid);
               revision = 1;
             } else {
               const changes = this.statements.advanceSheet.run({ ...params, id: input.extends.sheetId, revision: input.extends.revision }).changes;
@@ -240,6 +253,10 @@ export class SqliteCatalog implements Catalog {
       result.set(row.sheet_id, list);
     }
     return result;
+  }
+
+  findSheetIdByPublicCode(code: string): Promise<number | null> {
+    return this.run(() => (this.statements.sheetIdByPublicCode.get(code) as { id: number } | undefined)?.id ?? null);
   }
 
   getSheet(id: number): Promise<SheetDetail | null> {

@@ -5,6 +5,7 @@ import type { AuditEntry, PadesLevel, SignatureRecord } from '../types.js';
 
 export interface SheetRowDb {
   id: number;
+  public_code: string;
   metadata: string;
   status: string;
   revision: number;
@@ -44,6 +45,7 @@ export interface AuditRowDb {
 export function toStored(row: SheetRowDb): StoredSheet {
   return {
     id: row.id,
+    publicCode: row.public_code,
     metadata: row.metadata,
     status: row.status,
     revision: row.revision,

@@ -3,7 +3,7 @@
 // archive, API keys, queue adapter, key sources, processors' dependencies.
 
 import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
@@ -12,7 +12,7 @@ import type { ApiKeyStore } from '../../api/index.js';
 import { readServiceConfig, samplePkiDir, type ServiceConfig, type SignerKeyConfig } from '../../config.js';
 import { MapsignError, fromSystemError } from '../../errors.js';
 import type { KeySource } from '../../pki/index.js';
-import type { JobKind, JobQueue, ProcessorDeps, ServiceDatabase, SignerRef, SigningService, SqliteRequestStore, WorkFileStore } from '../../queue/index.js';
+import type { JobKind, JobQueue, ProcessorDeps, ServiceDatabase, SignerRef, SigningService, SqliteRequestStore, StampImages, WorkFileStore } from '../../queue/index.js';
 import type { CertificateValidator, VerifyReport } from '../../verify/index.js';
 
 /** The job kinds (also in queue/, which this file loads only when a service starts). */
@@ -20,7 +20,7 @@ const JOB_KIND_NAMES: readonly JobKind[] = ['sign-sheet', 'archive-sheet', 'noti
 
 /** The service's modules, loaded when a service starts so that other commands stay quick to start. */
 async function loadModules() {
-  const [pinoModule, archive, api, pki, queue, signing, verify, archiveCommand] = await Promise.all([
+  const [pinoModule, archive, api, pki, queue, signing, verify, archiveCommand, pdf] = await Promise.all([
     import('pino'),
     import('../../archive/index.js'),
     import('../../api/index.js'),
@@ -29,8 +29,9 @@ async function loadModules() {
     import('../../signing/index.js'),
     import('../../verify/index.js'),
     import('./archive.js'),
+    import('../../pdf/index.js'),
   ]);
-  return { pino: pinoModule.pino, archive, api, pki, queue, signing, verify, readSignatureFacts: archiveCommand.readSignatureFacts };
+  return { pino: pinoModule.pino, archive, api, pki, queue, signing, verify, readSignatureFacts: archiveCommand.readSignatureFacts, loadStampTemplates: pdf.loadStampTemplates };
 }
 
 export interface ServiceRuntime {
@@ -46,6 +47,8 @@ export interface ServiceRuntime {
   processorDeps: ProcessorDeps;
   /** Verifies a file with the configured trust. */
   verifyReport(path: string): Promise<VerifyReport>;
+  /** Names of the stamp templates loaded (MAPSIGN_STAMP_TEMPLATES or config/stamp-templates.json). */
+  stampTemplateNames: readonly string[];
   isTrustConfigured: boolean;
   /** Starts workers of these kinds in this process. */
   startWorkers(kinds: readonly JobKind[]): Promise<void>;
@@ -99,6 +102,39 @@ async function passwordOf(config: SignerKeyConfig, label: string): Promise<strin
 export async function openSignerKey(config: SignerKeyConfig, label: string): Promise<KeySource> {
   const { openPkcs12KeySource } = await import('../../pki/index.js');
   return openPkcs12KeySource({ path: config.p12, password: await passwordOf(config, label), scheme: config.scheme });
+}
+
+/** Stamp images are small; a bigger file is a mistake (and would cost memory on every signature). */
+const MAX_STAMP_IMAGE_BYTES = 8 * 1024 * 1024;
+
+async function readStampImage(path: string): Promise<Buffer> {
+  const info = await stat(path).catch((error: unknown) => {
+    throw fromSystemError(error, path);
+  });
+  if (info.size > MAX_STAMP_IMAGE_BYTES) throw new MapsignError('CONFIG_INVALID', `the stamp image ${path} is ${info.size} bytes; stamp images must be under ${MAX_STAMP_IMAGE_BYTES} bytes`);
+  return readFile(path).catch((error: unknown) => {
+    throw fromSystemError(error, path);
+  });
+}
+
+/** The signature and seal images configured with a signer's key (MAPSIGN_SIGNERS entry, or a staff account), read once. */
+function createStampImageResolver(config: ServiceConfig, keys: ApiKeyStore): (signer: SignerRef) => Promise<StampImages> {
+  const cache = new Map<string, Promise<StampImages>>();
+  return (signer) => {
+    const entry = signer.kind === 'server' ? config.signers[signer.name] : (keys.get(signer.account)?.signer ?? undefined);
+    if (!entry || (!entry.signatureImage && !entry.sealImage)) return Promise.resolve({});
+    const cacheKey = `${signer.kind}:${signer.kind === 'server' ? signer.name : signer.account}:${entry.signatureImage ?? ''}:${entry.sealImage ?? ''}`;
+    let images = cache.get(cacheKey);
+    if (!images) {
+      images = (async () => ({
+        ...(entry.signatureImage ? { signatureImage: await readStampImage(entry.signatureImage) } : {}),
+        ...(entry.sealImage ? { sealImage: await readStampImage(entry.sealImage) } : {}),
+      }))();
+      cache.set(cacheKey, images);
+      images.catch(() => cache.delete(cacheKey));
+    }
+    return images;
+  };
 }
 
 /** A working file unused for this long, by no open request, is removed (uploads land a moment before their request). */
@@ -169,6 +205,7 @@ export async function openServiceRuntime(config: ServiceConfig, options: OpenSer
   if (queue instanceof BullmqQueue) await queue.waitUntilReady();
   const trust = await createTrust(config, logger);
   const verifyReport = (path: string): Promise<VerifyReport> => verify(path, { trust });
+  const stampTemplates = await modules.loadStampTemplates(config.stampTemplatesPath ?? undefined);
   const signerTrust = readTrustConfig(process.env);
   const processorDeps: ProcessorDeps = {
     store,
@@ -177,6 +214,9 @@ export async function openServiceRuntime(config: ServiceConfig, options: OpenSer
     openKey: createKeyResolver(config, keys),
     readSignatures: readSignatureFacts,
     sign: signPdf,
+    stampTemplates,
+    stampImages: createStampImageResolver(config, keys),
+    publicUrl: config.publicUrl,
     signOptions: {
       ...(config.tsaUrl ? { timestamp: { timestamper: createTsaClient({ url: config.tsaUrl }), onUnavailable: 'fail' as const } } : {}),
       ...(signerTrust ? { trust: signerTrust } : {}),
@@ -220,6 +260,7 @@ export async function openServiceRuntime(config: ServiceConfig, options: OpenSer
     service,
     processorDeps,
     verifyReport,
+    stampTemplateNames: Object.keys(stampTemplates.templates),
     isTrustConfigured: trust !== undefined,
     async startWorkers(kinds) {
       const handler = createJobHandler(processorDeps);
@@ -303,6 +344,8 @@ export async function buildServiceApp(runtime: ServiceRuntime, config: ServiceCo
     verifyFile: runtime.verifyReport,
     isTrustConfigured: runtime.isTrustConfigured,
     serverSigners: Object.keys(config.signers),
+    stampTemplates: runtime.stampTemplateNames,
+    publicUrl: config.publicUrl,
     limits: { maxUploadBytes: config.maxUploadBytes, maxSheetsPerRequest: config.maxSheetsPerRequest, verifyRatePerMinute: config.verifyRatePerMinute },
     callbackPolicy: runtime.processorDeps.callbackPolicy,
     ...(loggerInstance ? { loggerInstance } : {}),

@@ -8,6 +8,7 @@ import type { FlowJob } from '../adapter.js';
 import type { CallbackPolicy } from '../callback-policy.js';
 import type { WorkFileStore } from '../file-store.js';
 import type { RequestStore } from '../request-store.js';
+import type { ServiceStampTemplates, StampImages } from '../stamp-spec.js';
 import type { SignerRef } from '../types.js';
 
 export interface JobContext {
@@ -42,6 +43,15 @@ export interface ProcessorDeps {
   readSignatures: ReadSignatureFacts;
   /** The signing pipeline (signPdf); tests wrap it to stop a worker mid-job. */
   sign(options: SignPdfOptions): Promise<SignPdfResult>;
+  /**
+   * Stamp templates for signatures whose request asks for a visible stamp (the ones the API
+   * checked template names against). Absent: such a signature fails with CONFIG_INVALID.
+   */
+  stampTemplates?: ServiceStampTemplates;
+  /** The signature and seal images configured with a signer's key, for its stamps; absent: none. */
+  stampImages?(signer: SignerRef): Promise<StampImages>;
+  /** MAPSIGN_PUBLIC_URL: stamps' QR codes encode `<publicUrl>/v/<public code>`. */
+  publicUrl?: string | null;
   /** Options added to every signature: PAdES level, TSA, trust for the signer check. */
   signOptions?: Pick<SignPdfOptions, 'level' | 'timestamp' | 'trust' | 'revocation'>;
   /** Validates an archived file; its report is stored with the sheet. Absent: no report is stored. */

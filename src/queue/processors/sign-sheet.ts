@@ -5,11 +5,32 @@
 // recorded signature per role.
 
 import { MapsignError } from '../../errors.js';
+import type { SignPdfOptions } from '../../signing/index.js';
 import type { SignSheetPayload } from '../jobs/index.js';
+import { buildServiceStamp, verificationUrlOf, type StampSpec } from '../stamp-spec.js';
+import type { SheetRecordState, SignerRef } from '../types.js';
 import type { JobContext, JobResult, ProcessorDeps } from './deps.js';
 import { loadSheet, restoreInput } from './sheet-context.js';
 
 const PROGRESS_EVERY_MS = 1000;
+
+/**
+ * The stamp of this signature: the template's lines, the signer's images, and a QR code of the
+ * sheet's verification URL. A sheet not archived yet may still continue an archived one (a file
+ * uploaded as the next revision of a sheet): its code is the archived sheet's then.
+ */
+async function stampOf(spec: StampSpec, sheet: SheetRecordState, signer: SignerRef, deps: ProcessorDeps): Promise<NonNullable<SignPdfOptions['stamp']>> {
+  if (!deps.stampTemplates) throw new MapsignError('CONFIG_INVALID', 'a signature asks for a visible stamp but this worker has no stamp templates');
+  let verificationUrl: string | null = null;
+  if (spec.qr) {
+    if (!deps.publicUrl) throw new MapsignError('CONFIG_INVALID', 'a stamp asks for a QR code but MAPSIGN_PUBLIC_URL is not set for this worker');
+    const code = (sheet.archiveSheetId === null ? await deps.archive.findPublicCode(sheet.metadata) : null) ?? sheet.publicCode;
+    if (!code) throw new MapsignError('CONFIG_INVALID', `sheet ${sheet.index} has no public code for its QR code (a request made before public codes)`);
+    verificationUrl = verificationUrlOf(deps.publicUrl, code);
+  }
+  const images = deps.stampImages ? await deps.stampImages(signer) : {};
+  return buildServiceStamp({ spec, templates: deps.stampTemplates, images, dossierCode: sheet.metadata.dossierCode, verificationUrl });
+}
 
 export async function processSignSheet(payload: SignSheetPayload, context: JobContext, deps: ProcessorDeps): Promise<JobResult> {
   const started = Date.now();
@@ -39,6 +60,7 @@ export async function processSignSheet(payload: SignSheetPayload, context: JobCo
   const input = await restoreInput(deps, sheet.currentSha256);
   await deps.store.setSheetState(request.id, sheet.index, 'signing');
   const keySource = await deps.openKey(payload.signer);
+  const stamp = spec.stamp ? await stampOf(spec.stamp, sheet, payload.signer, deps) : undefined;
   const output = deps.files.tempPath('signing');
   let lastProgress = 0;
   const result = await deps.sign({
@@ -47,6 +69,7 @@ export async function processSignSheet(payload: SignSheetPayload, context: JobCo
     output,
     keySource,
     reason: `Vai trò: ${spec.role}`,
+    ...(stamp ? { stamp } : {}),
     durable: true,
     onProgress: (done, total) => {
       const now = Date.now();

@@ -8,6 +8,7 @@ function sheet(index: number, overrides: Partial<SheetRecordState> = {}): SheetR
     part: `s${index}`,
     sourceSheetId: null,
     metadata: sheetMetadata(index + 1),
+    publicCode: 'a'.repeat(26),
     sourceSha256: 'a'.repeat(64),
     sourceSize: 10,
     step: 0,
