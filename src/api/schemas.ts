@@ -43,6 +43,29 @@ export const sheetMetadataSchema = {
   additionalProperties: true,
 } as const;
 
+/** A signature's visible stamp (docs/stamps.md, "Stamps of service signatures"). */
+export const stampRequestSchema = {
+  type: 'object',
+  description:
+    'Draw a visible stamp in the title block with this signature, from a role template of config/stamp-templates.json. ' +
+    'An empty object takes the template named like the role (else the defaults), its box and corner, and a QR code of the sheet\'s verification URL `<MAPSIGN_PUBLIC_URL>/v/<public code>` when the service has a public URL. ' +
+    'The signer\'s signature and seal images are those configured with its key. Absent: an invisible signature.',
+  properties: {
+    template: { type: 'string', description: 'Stamp template; an unknown one is refused (400 STAMP_TEMPLATE_UNKNOWN)', examples: ['so-nnmt', 'van-phong-dang-ky', 'ubnd-xa', 'don-vi-do-dac'] },
+    box: {
+      description: 'Box in millimetres from `corner`, as `mapsign sign --box x,y,w,h`: [x, y, width, height] or {x, y, width, height}',
+      oneOf: [
+        { type: 'array', minItems: 4, maxItems: 4, items: { type: 'number' } },
+        { type: 'object', required: ['x', 'y', 'width', 'height'], properties: { x: { type: 'number' }, y: { type: 'number' }, width: { type: 'number' }, height: { type: 'number' } } },
+      ],
+      examples: [[10, 10, 98, 46]],
+    },
+    corner: { type: 'string', enum: ['br', 'bl', 'tr', 'tl'], description: 'Page corner the box is measured from, as the page is displayed (`mapsign sign --corner`)' },
+    qr: { type: 'boolean', description: 'QR code of the verification URL; default true when MAPSIGN_PUBLIC_URL is set (true without it: 400)' },
+  },
+  additionalProperties: false,
+} as const;
+
 /** The JSON of the `request` part (documentation; checked in sign-request-body.ts). */
 export const signRequestPartSchema = {
   type: 'object',
@@ -53,7 +76,8 @@ export const signRequestPartSchema = {
       minItems: 1,
       maxItems: 10,
       description: 'Signatures in signing order. With `signer` (a server-side key) the queue applies it; with only `role` it waits for a staff member holding that role.',
-      items: { type: 'object', required: ['role'], properties: { role: { type: 'string' }, signer: { type: ['string', 'null'] } } },
+      items: { type: 'object', required: ['role'], properties: { role: { type: 'string' }, signer: { type: ['string', 'null'] }, stamp: stampRequestSchema } },
+      examples: [[{ role: 'so-nnmt', signer: 'department-seal', stamp: { template: 'so-nnmt', corner: 'br' } }]],
     },
     sheets: {
       type: 'array',

@@ -41,6 +41,13 @@ describe('mapsign keys', () => {
     expect(wrong.code).toBe(77);
     expect(wrong.stderr).toContain('KEY_PASSWORD_WRONG');
     expect((await mapsign(['keys', 'create', '--name', 'x', '--scopes', 'admin'], env)).code).toBe(64);
+    // Stamp images go with the signing key and must exist.
+    const images = ['--signature-image', join(SAMPLE_PKI_DIR, 'README.md'), '--seal-image', join(SAMPLE_PKI_DIR, 'README.md')];
+    const withImages = await mapsign(['keys', 'create', '--name', 'cuong', '--staff', '--roles', 'department', '--p12', join(SAMPLE_PKI_DIR, 'staff-rsa.p12'), '--password-env', 'P12_PASSWORD', ...images], env);
+    expect(withImages.code, withImages.stderr).toBe(0);
+    expect(withImages.stdout).toContain(`signature image: ${join(SAMPLE_PKI_DIR, 'README.md')}`);
+    expect((await mapsign(['keys', 'create', '--name', 'dung', '--staff', '--roles', 'department', '--p12', join(SAMPLE_PKI_DIR, 'staff-rsa.p12'), '--password-env', 'P12_PASSWORD', '--seal-image', join(dataDir, 'none.png')], env)).code).toBe(66);
+    expect((await mapsign(['keys', 'create', '--name', 'dung', '--staff', '--roles', 'department', ...images], env)).code).toBe(64);
     expect((await mapsign(['keys', 'revoke', 'an'], env)).code).toBe(0);
     expect((await mapsign(['keys', 'revoke', 'an'], env)).code).toBe(66);
   });

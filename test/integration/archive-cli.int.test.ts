@@ -57,10 +57,12 @@ describe.each(BACKENDS)('mapsign archive, search and audit on %s', (kind: Backen
     await t?.cleanup();
   });
 
-  it('archives a signed sheet and prints its id as JSON', async () => {
+  it('archives a signed sheet and prints its id and a new random public code as JSON', async () => {
     const result = await mapsign(t, ['archive', 'add', signed, '--meta', metaPath, '--json']);
     expect(result.code, result.stderr).toBe(0);
-    expect(JSON.parse(result.stdout)).toMatchObject({ ok: true, sheetId: 1, revision: 1, isNewSheet: true });
+    expect(JSON.parse(result.stdout)).toMatchObject({ ok: true, sheetId: 1, revision: 1, isNewSheet: true, publicCode: expect.stringMatching(/^[a-z2-7]{26}$/) });
+    const shown = await mapsign(t, ['archive', 'show', '1']);
+    expect(shown.stdout).toContain(`public code ${(JSON.parse(result.stdout) as { publicCode: string }).publicCode}`);
   });
 
   it('refuses metadata with an unknown field with exit 65 and ARCHIVE_METADATA_INVALID', async () => {

@@ -168,6 +168,7 @@ export function registerArchive(program: Command): void {
         `archived ${file} as sheet ${result.sheetId} revision ${result.revision}${result.isNewSheet ? ' (new sheet)' : ''}`,
         `  sha256      ${result.sha256}`,
         `  size        ${formatBytes(result.size)}`,
+        `  public code ${result.publicCode} (its verification page: <public URL>/v/${result.publicCode})`,
         ...result.signatures.map((s) => `  signature ${s.position}: ${s.signerName ?? '?'}${s.organisation ? ` (${s.organisation})` : ''}, ${s.signingTime ?? 'no time'}, PAdES ${s.padesLevel}`),
       ];
       if (result.changedFields.length > 0) lines.push(`  metadata changed: ${result.changedFields.join(', ')}`);
@@ -203,6 +204,7 @@ export function registerArchive(program: Command): void {
       const lines = [
         `sheet ${sheet.id}: ${m.documentKind}, tờ ${m.sheetNumber}${m.parcelNumbers.length > 0 ? `, thửa ${m.parcelNumbers.join(', ')}` : ''} — ${m.commune}, ${m.province}`,
         `  dossier ${m.dossierCode}, procedure ${m.procedureCode} ${m.procedureSuffix}, status ${sheet.status}`,
+        `  public code ${sheet.publicCode}`,
         ...sheet.revisions.map((r) => `  revision ${r.revision}: ${r.sha256} ${formatBytes(r.size)}, ${r.signatures.length} signature(s), archived ${r.archivedAt}`),
         ...sheet.signatures.map((s) => `  signature ${s.position} ${s.role ?? ''}: ${s.signerName ?? '?'} (${s.organisation ?? '?'}), serial ${s.certificateSerial}, ${s.signingTime ?? ''} PAdES ${s.padesLevel}`),
       ];

@@ -1,11 +1,12 @@
 // `mapsign keys create|list|revoke`: API keys of dossier systems (scopes) and staff accounts
 // (roles and their own signing key). A new key is printed once, as the last line of the output.
 
+import { access } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { ApiKeyStore, Scope } from '../../api/index.js';
-import type { SignerKeyConfig } from '../../config.js';
-import { MapsignError } from '../../errors.js';
+import { imagePaths, type SignerKeyConfig } from '../../config.js';
+import { MapsignError, fromSystemError } from '../../errors.js';
 import { loadServiceConfig, openSignerKey } from './worker.js';
 
 interface CreateOptions {
@@ -16,6 +17,8 @@ interface CreateOptions {
   p12?: string;
   passwordEnv?: string;
   passwordFile?: string;
+  signatureImage?: string;
+  sealImage?: string;
   json?: boolean;
 }
 
@@ -56,17 +59,31 @@ export function registerKeys(program: Command): void {
     .option('--p12 <file>', "the staff member's own PKCS#12 signing key")
     .option('--password-env <var>', 'environment variable of the service holding the PKCS#12 password')
     .option('--password-file <file>', 'file holding the PKCS#12 password')
+    .option('--signature-image <png>', "with --p12: PNG of the staff member's signature, drawn in the visible stamps of their signatures")
+    .option('--seal-image <png>', "with --p12: PNG of the organisation's seal, drawn over the signature's left third")
     .action(async (options: CreateOptions) => {
       const isStaff = options.staff === true;
       const scopes = list(options.scopes);
       for (const scope of scopes) if (!isScope(scope)) throw new MapsignError('USAGE_INVALID', `unknown scope ${scope}; scopes are ${SCOPES.join(', ')}`);
       if (!isStaff && scopes.length === 0) throw new MapsignError('USAGE_INVALID', `a dossier system's key needs --scopes (${SCOPES.join(', ')})`);
       if (!isStaff && (options.roles || options.p12)) throw new MapsignError('USAGE_INVALID', '--roles and --p12 are for staff accounts (--staff)');
+      if (!options.p12 && (options.signatureImage || options.sealImage)) throw new MapsignError('USAGE_INVALID', '--signature-image and --seal-image go with the signing key (--p12)');
       let signer: SignerKeyConfig | null = null;
       if (options.p12) {
         if (!isStaff) throw new MapsignError('USAGE_INVALID', '--p12 is for staff accounts');
         if (!!options.passwordEnv === !!options.passwordFile) throw new MapsignError('USAGE_INVALID', 'give the PKCS#12 password as --password-env VAR or --password-file FILE');
-        signer = { p12: resolve(options.p12), passwordEnv: options.passwordEnv, passwordFile: options.passwordFile ? resolve(options.passwordFile) : undefined };
+        signer = {
+          p12: resolve(options.p12),
+          passwordEnv: options.passwordEnv,
+          passwordFile: options.passwordFile ? resolve(options.passwordFile) : undefined,
+          ...imagePaths({ signatureImage: options.signatureImage, sealImage: options.sealImage }, 'keys create'),
+        };
+        // The images must be there now, not at the first stamped signature.
+        for (const image of [signer.signatureImage, signer.sealImage]) {
+          if (image) await access(image).catch((error: unknown) => {
+            throw fromSystemError(error, image);
+          });
+        }
         // Fail now, not at the first signature: the file opens with that password.
         await openSignerKey(signer, options.p12);
       }
@@ -78,6 +95,8 @@ export function registerKeys(program: Command): void {
         `  scopes: ${created.record.scopes.join(', ')}`,
       ];
       if (isStaff) lines.push(`  roles: ${created.record.roles.join(', ')}`, `  signing key: ${signer ? signer.p12 : 'none (cannot sign until re-created with --p12)'}`);
+      if (signer?.signatureImage) lines.push(`  signature image: ${signer.signatureImage}`);
+      if (signer?.sealImage) lines.push(`  seal image: ${signer.sealImage}`);
       if (created.record.webhookSecret) lines.push(`  webhook secret (verifies the callbacks' webhook-signature): ${created.record.webhookSecret}`);
       lines.push('the key follows; it is shown only this once:', created.key);
       process.stdout.write(`${lines.join('\n')}\n`);
