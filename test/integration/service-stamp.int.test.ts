@@ -47,10 +47,12 @@ beforeAll(async () => {
   await writeFile(signatureImage, makeSignaturePng());
   await writeFile(sealImage, makeSealPng());
   sheetPdf = [];
-  for (let i = 0; i < 3; i++) sheetPdf.push(await readFile((await makePdf(join(dir, `sheet-${i}.pdf`), { pageSize: 'A1' })).path));
+  for (let i = 0; i < 4; i++) sheetPdf.push(await readFile((await makePdf(join(dir, `sheet-${i}.pdf`), { pageSize: 'A1' })).path));
   const signers = {
     'department-seal': { p12: join(SAMPLE_PKI_DIR, 'department-seal.p12'), password: SAMPLE_PKI_PASSWORD, sealImage },
     officer: { p12: join(SAMPLE_PKI_DIR, 'staff-rsa.p12'), password: SAMPLE_PKI_PASSWORD, signatureImage, sealImage },
+    surveyor: { p12: join(SAMPLE_PKI_DIR, 'staff-ec.p12'), password: SAMPLE_PKI_PASSWORD, signatureImage },
+    'commune-chair': { p12: join(SAMPLE_PKI_DIR, 'staff-rsa.p12'), password: SAMPLE_PKI_PASSWORD, signatureImage, sealImage },
   };
   service = await startTestService({ env: { MAPSIGN_PUBLIC_URL: `${PUBLIC_URL}/`, MAPSIGN_SIGNERS: JSON.stringify(signers) } });
   staffKey = service.runtime.keys.create({
@@ -215,6 +217,31 @@ describe('visible stamps of server signatures', () => {
     expect(record).toMatchObject({ publicCode, revision: 3 });
     expect((await signatureRects(again)).length).toBe(3);
     expect((await pdfsig(again)).signatures.every((s) => s.isValid)).toBe(true);
+  });
+});
+
+describe('four roles signing in turn', () => {
+  it('gives four blocks in a row that do not overlap, each with its role\'s title, and four valid signatures', async () => {
+    const request = {
+      signatures: [
+        { role: 'don-vi-do-dac', signer: 'surveyor', stamp: {} },
+        { role: 'ubnd-xa', signer: 'commune-chair', stamp: {} },
+        { role: 'van-phong-dang-ky', signer: 'officer', stamp: {} },
+        { role: 'so-nnmt', signer: 'department-seal', stamp: {} },
+      ],
+      sheets: [{ part: 's1', metadata: sheetMetadata(604) }],
+    };
+    const accepted = await submit('stamped-four-roles', request, sheetPdf[3]!);
+    expect(accepted.statusCode, accepted.body).toBe(202);
+    const path = await download(await finished((accepted.json() as { id: string }).id), 'four-roles.pdf');
+    const rects = await signatureRects(path);
+    expect(rects).toHaveLength(4);
+    for (let i = 0; i < rects.length; i++) for (let j = i + 1; j < rects.length; j++) expect(overlaps(rects[i]!, rects[j]!), `widgets ${i + 1} and ${j + 1}`).toBe(false);
+    const text = await pdftotext(path);
+    for (const line of ['ĐƠN VỊ ĐO ĐẠC', 'TM. ỦY BAN NHÂN DÂN', 'CHỦ TỊCH', 'Trần Thị Bình', 'Nguyễn Văn An', 'Ký bởi: Sở Nông nghiệp và Môi trường tỉnh Đồng Nai']) expect(text).toContain(line);
+    const checked = await pdfsig(path);
+    expect(checked.signatures).toHaveLength(4);
+    for (const s of checked.signatures) expect(s.isValid, checked.output).toBe(true);
   });
 });
 
