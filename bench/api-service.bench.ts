@@ -4,6 +4,8 @@
 // request, completion taken from each request's webhook. Printed next to bare signing of the same
 // sheet by signPdf with the same parallelism in the same run: sheets per minute, p95 latency, and
 // the service's share of bare throughput. Target (issue 6): service throughput ≥ 80 % of bare.
+// With Redis, two layouts (BENCH_LAYOUTS, default "all,split"): every worker process runs every
+// queue, or the workers sign and one more process archives, verifies and notifies.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { openAsBlob } from 'node:fs';
@@ -23,6 +25,8 @@ const outDir = join(process.env['BENCH_DIR'] ?? join(root, 'bench', 'out'), 'ser
 const sheets = Number(process.env['BENCH_SHEETS'] ?? 500);
 const sheetMiB = Number(process.env['BENCH_SHEET_MIB'] ?? 5);
 const workerCounts = (process.env['BENCH_WORKERS'] ?? '1,2').split(',').map(Number);
+type Layout = 'all' | 'split';
+const layouts = (process.env['BENCH_LAYOUTS'] ?? 'all,split').split(',') as Layout[];
 const uploadsInFlight = Number(process.env['BENCH_UPLOADS'] ?? 8);
 const redisUrl = process.env['BENCH_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 const cli = join(root, 'dist', 'src', 'cli', 'main.js');
@@ -96,7 +100,7 @@ async function listening(child: ChildProcess): Promise<string> {
   });
 }
 
-async function service(input: string, workers: number, useRedis: boolean): Promise<Result> {
+async function service(input: string, workers: number, useRedis: boolean, layout: Layout): Promise<Result> {
   const dataDir = join(outDir, `data-${workers}`);
   await rm(dataDir, { recursive: true, force: true });
   const env: NodeJS.ProcessEnv = {
@@ -130,7 +134,13 @@ async function service(input: string, workers: number, useRedis: boolean): Promi
   const callbackUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/cb`;
   const server = start(['serve'], env);
   isStopping = false;
-  const workerProcesses = useRedis ? Array.from({ length: workers }, () => start(['worker', 'all'], env)) : [];
+  // 'all': each worker process runs every queue; 'split': the workers sign, and one more process
+  // archives, verifies and notifies (the queues are separate so that they can be scaled apart).
+  const workerProcesses = !useRedis
+    ? []
+    : layout === 'all'
+      ? Array.from({ length: workers }, () => start(['worker', 'all'], env))
+      : [...Array.from({ length: workers }, () => start(['worker', 'sign-sheet'], env)), start(['worker', 'archive-sheet', 'notify'], env)];
   const children = [server, ...workerProcesses];
   try {
     const url = await listening(server);
@@ -152,7 +162,8 @@ async function service(input: string, workers: number, useRedis: boolean): Promi
     await allDone;
     const seconds = (Math.max(...done.values()) - started) / 1000;
     const latencies = [...submitted].map(([id, t0]) => (done.get(id)! - t0) / 1000);
-    return { label: `service, ${workers} worker${workers > 1 ? 's' : ''} (${useRedis ? 'BullMQ' : 'embedded'})`, seconds, sheetsPerMinute: (sheets / seconds) * 60, p95Seconds: percentile(latencies, 95) };
+    const topology = !useRedis ? 'embedded' : layout === 'all' ? `BullMQ, worker all ×${workers}` : `BullMQ, sign ×${workers} + archive/notify ×1`;
+    return { label: `service, ${workers} worker${workers > 1 ? 's' : ''} (${topology})`, seconds, sheetsPerMinute: (sheets / seconds) * 60, p95Seconds: percentile(latencies, 95) };
   } finally {
     isStopping = true;
     for (const child of children) child.kill('SIGTERM');
@@ -174,8 +185,7 @@ console.log(`${sheets} sheets of ${sheetMiB} MiB; queue: ${useRedis ? `BullMQ at
 const rows: Array<[Result, Result]> = [];
 for (const workers of workerCounts) {
   const reference = await bare(input, workers);
-  const measured = await service(input, workers, useRedis);
-  rows.push([reference, measured]);
+  for (const layout of useRedis ? layouts : (['all'] as Layout[])) rows.push([reference, await service(input, workers, useRedis, layout)]);
 }
 console.log('');
 console.log('| run | wall s | sheets/min | p95 latency s | share of bare |');

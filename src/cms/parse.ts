@@ -61,6 +61,21 @@ export interface SignedDataDetails extends ParseSignedDataResult {
  */
 export function readSignedData(der: Buffer): SignedDataDetails {
   if (!Buffer.isBuffer(der) || der.length === 0) throw new MapsignError('CMS_MALFORMED', 'CMS SignedData is empty or not a Buffer');
+  // The same /Contents is read several times over (archive facts, verification, its CMS check).
+  const key = createHash('sha256').update(der).digest('base64');
+  const hit = recentlyRead.get(key);
+  if (hit !== undefined) return { ...hit, certificates: [...hit.certificates], signedAttributeOids: [...hit.signedAttributeOids], unsignedAttributeOids: [...hit.unsignedAttributeOids] };
+  const details = decodeSignedData(der);
+  if (recentlyRead.size >= RECENTLY_READ_LIMIT) recentlyRead.delete(recentlyRead.keys().next().value!);
+  recentlyRead.set(key, details);
+  return { ...details, certificates: [...details.certificates], signedAttributeOids: [...details.signedAttributeOids], unsignedAttributeOids: [...details.unsignedAttributeOids] };
+}
+
+/** Parsed SignedData by the SHA-256 of the bytes given (a failed parse is not kept). */
+const RECENTLY_READ_LIMIT = 32;
+const recentlyRead = new Map<string, SignedDataDetails>();
+
+function decodeSignedData(der: Buffer): SignedDataDetails {
   // DER as we and most signers write it: the certificates are cut out and read by their own
   // (cached) decoder; anything else is decoded whole.
   const split = splitCertificates(der);

@@ -119,6 +119,10 @@ export function estimateSignedDataSize(options: EstimateSignedDataSizeOptions): 
     throw new MapsignError('INTERNAL_ERROR', `extraBytes must be a non-negative integer, got ${extraBytes}`);
   }
   const signerCertificate = requireSignerCertificate(certificates);
+  // The same signer signs sheet after sheet: the sample encoding depends only on these inputs.
+  const key = certificates.reduce((hash, der) => hash.update(der), createHash('sha256').update(`${hashAlgorithm}:${signatureBytes}:`)).digest('base64');
+  const known = sampleSizes.get(key);
+  if (known !== undefined) return known + extraBytes + HEADER_GROWTH_MARGIN;
   const signedAttributes = buildSignedAttributes({
     documentDigest: Buffer.alloc(getHashLength(hashAlgorithm)),
     hashAlgorithm,
@@ -131,8 +135,13 @@ export function estimateSignedDataSize(options: EstimateSignedDataSizeOptions): 
     scheme: 'rsa-pss',
     certificates,
   });
+  if (sampleSizes.size >= 64) sampleSizes.clear();
+  sampleSizes.set(key, sample.length);
   return sample.length + extraBytes + HEADER_GROWTH_MARGIN;
 }
+
+/** Sizes of the sample encoding by signer chain, hash and signature size. */
+const sampleSizes = new Map<string, number>();
 
 function requireSignerCertificate(certificates: Buffer[]): Buffer {
   const first = Array.isArray(certificates) ? certificates[0] : undefined;

@@ -44,6 +44,8 @@ function runMigrations(db: Database.Database): void {
   for (const migration of MIGRATIONS) {
     if (applied.has(migration.version)) continue;
     db.transaction(() => {
+      // Another process opening the same catalog may have applied it since the read above.
+      if (db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?').get(migration.version) !== undefined) return;
       db.exec(migration.sqlite);
       if (migration.backfill) backfillSqlite(db, migration.backfill);
       db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(migration.version, migration.name, Date.now());
