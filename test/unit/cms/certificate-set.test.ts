@@ -40,6 +40,15 @@ describe('the certificates of a SignedData as raw DER', () => {
     expect(() => parseSignedData(Buffer.concat([der, Buffer.from([0, 1])]))).toThrow(/trailing bytes/);
   });
 
+  it('read twice give equal views, and changing one view leaves the next read as it was', () => {
+    const first = parseSignedData(der);
+    first.certificates.pop();
+    first.signedAttributeOids.push('1.2.3');
+    const second = parseSignedData(der);
+    expect(second.certificates).toEqual(certificates);
+    expect(second.signedAttributeOids).not.toContain('1.2.3');
+  });
+
   it('refuse a splice into a ContentInfo that already has certificates', () => {
     expect(() => insertCertificates(der, certificates)).toThrow(/without certificates/);
   });
