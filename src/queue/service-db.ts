@@ -24,6 +24,24 @@ export function openServiceDatabase(path: string, options: { durable?: boolean }
   }
 }
 
+/**
+ * Runs `work` with synchronous=NORMAL: its commit survives a crash of any process but may be lost
+ * with the machine's power, which costs a journal flush less. For what can be lost that way
+ * (progress, state shown while a step runs, the log of webhook attempts): the next durable commit
+ * on the database flushes it too. A database opened with durable=false stays at NORMAL.
+ */
+export function relaxed<T>(db: ServiceDatabase, work: () => T): T {
+  const level = db.pragma('synchronous', { simple: true }) as number;
+  // 2 is FULL; inside a transaction the pragma cannot change, and then the work commits with it.
+  if (level !== 2 || db.inTransaction) return work();
+  db.pragma('synchronous = NORMAL');
+  try {
+    return work();
+  } finally {
+    db.pragma('synchronous = FULL');
+  }
+}
+
 /** Runs `work` in an IMMEDIATE transaction (takes the write lock first, so no upgrade deadlock). */
 export function immediate<T>(db: ServiceDatabase, work: () => T): T {
   return db.transaction(work).immediate();
