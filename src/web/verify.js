@@ -14,8 +14,10 @@ const progressBox = document.getElementById('progress-box');
 const progress = document.getElementById('progress');
 const progressLabel = document.getElementById('progress-label');
 const result = document.getElementById('result');
-// The sheet's public code (26 base32 characters), never its archive id.
-const code = /^\/v\/([A-Za-z2-7]{26})\/?$/.exec(location.pathname)?.[1] ?? null;
+// The QR code's target /v/<code>: the sheet's public code (26 base32 characters), never its archive
+// id; anything else under /v/ is a sheet the archive does not have.
+const code = /^\/v\/([^/]+)\/?$/.exec(location.pathname)?.[1] ?? null;
+const isPublicCode = code !== null && /^[A-Za-z2-7]{26}$/.test(code);
 let lastReport = null;
 let archived = null;
 
@@ -41,7 +43,7 @@ function render() {
   result.replaceChildren();
   if (lastReport) {
     result.append(renderReport(lastReport));
-    if (archived) result.prepend(h('p', { class: `verdict ${lastReport.file.sha256 === archived.sha256 ? 'ok' : 'bad'}`, id: 'compare' }, lastReport.file.sha256 === archived.sha256 ? t('sameCopy') : t('otherCopy')));
+    if (archived && !archived.error) result.prepend(h('p', { class: `verdict ${lastReport.file.sha256 === archived.sha256 ? 'ok' : 'bad'}`, id: 'compare' }, lastReport.file.sha256 === archived.sha256 ? t('sameCopy') : t('otherCopy')));
   }
   if (code) renderArchived();
 }
@@ -107,8 +109,8 @@ function renderArchived() {
 
 async function loadArchived() {
   document.getElementById('archived').classList.remove('hidden');
-  const response = await fetch(`/v1/public/sheets/${encodeURIComponent(code)}`);
-  archived = response.ok ? await response.json() : { error: response.status };
+  const response = isPublicCode ? await fetch(`/v1/public/sheets/${encodeURIComponent(code)}`) : null;
+  archived = response?.ok ? await response.json() : { error: response?.status ?? 404 };
   renderArchived();
 }
 

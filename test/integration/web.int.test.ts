@@ -161,6 +161,13 @@ describe('public verification page', () => {
     await page.close();
   });
 
+  it('finds no archived sheet at /v/<the sheet\'s numeric id>: only its public code opens it', async () => {
+    const page = await openPage(`/v/${signedSheetId}`, 390);
+    await page.getByText('Không tìm thấy tờ bản đồ này trong kho lưu trữ.').waitFor();
+    expect(await page.locator('#archived-record').count()).toBe(0);
+    await page.close();
+  });
+
   it('serves the built pages and their hashed assets from this origin, and nothing else under /web', async () => {
     const html = await (await fetch(`${base}/`)).text();
     const assets = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
