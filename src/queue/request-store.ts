@@ -5,6 +5,7 @@
 
 import type { SheetMetadata } from '../archive/index.js';
 import type { DeliveryRecord, SheetRecordState, SheetState, SignatureSpec, SignRequestRecord, StepRecord } from './types.js';
+import type { StampSpec } from './stamp-spec.js';
 import type { WireError } from './wire-error.js';
 
 export interface NewSheet {
@@ -36,6 +37,8 @@ export interface TaskRecord {
   role: string;
   /** Index of the signature in the request's list. */
   step: number;
+  /** The visible stamp the signature asks for, or null (invisible). */
+  stamp: StampSpec | null;
   createdAt: number;
 }
 

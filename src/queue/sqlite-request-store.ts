@@ -302,11 +302,19 @@ export class SqliteRequestStore implements RequestStore {
     if (roles.length === 0) return [];
     const rows = this.db
       .prepare(
-        `SELECT s.*, r.owner AS owner, r.created_at AS request_created_at FROM request_sheets s JOIN sign_requests r ON r.id = s.request_id
+        `SELECT s.*, r.owner AS owner, r.created_at AS request_created_at, r.signatures AS signatures FROM request_sheets s JOIN sign_requests r ON r.id = s.request_id
          WHERE s.state = 'waiting-signature' AND s.next_role IN (${roles.map(() => '?').join(',')}) ORDER BY r.created_at, s.request_id, s.idx LIMIT ?`,
       )
-      .all(...roles, limit) as Array<SheetRow & { owner: string; request_created_at: number }>;
-    return rows.map((row) => ({ requestId: row.request_id, owner: row.owner, sheet: toSheet(row), role: row.next_role!, step: row.step, createdAt: row.request_created_at }));
+      .all(...roles, limit) as Array<SheetRow & { owner: string; request_created_at: number; signatures: string }>;
+    return rows.map((row) => ({
+      requestId: row.request_id,
+      owner: row.owner,
+      sheet: toSheet(row),
+      role: row.next_role!,
+      step: row.step,
+      stamp: (JSON.parse(row.signatures) as SignatureSpec[])[row.step]?.stamp ?? null,
+      createdAt: row.request_created_at,
+    }));
   }
 
   async recordDelivery(id: string, delivery: Omit<DeliveryRecord, 'attempt'>): Promise<DeliveryRecord> {

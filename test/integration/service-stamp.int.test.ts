@@ -252,7 +252,9 @@ describe('stamps of staff signatures', () => {
     expect(accepted.statusCode, accepted.body).toBe(202);
     const id = (accepted.json() as { id: string }).id;
     await finished(id, 'waiting-signature').catch(() => undefined);
-    const tasks = (await service.app.inject({ method: 'GET', url: '/v1/tasks', headers: bearer(staffKey) })).json() as { items: Array<{ id: string; requestId: string }> };
+    const tasks = (await service.app.inject({ method: 'GET', url: '/v1/tasks', headers: bearer(staffKey) })).json() as { items: Array<{ id: string; requestId: string; stamp: unknown }> };
+    // The task tells the staff member the stamp their signature will carry.
+    expect(tasks.items.filter((t) => t.requestId === id).map((t) => t.stamp)).toEqual([{ template: 'so-nnmt', box: null, corner: null, qr: false }]);
     const mine = tasks.items.filter((t) => t.requestId === id).map((t) => t.id);
     expect(mine).toHaveLength(1);
     const signed = await service.app.inject({ method: 'POST', url: '/v1/tasks/sign', payload: { tasks: mine }, headers: bearer(staffKey) });

@@ -24,6 +24,7 @@ function toTaskView(task: TaskRecord): Record<string, unknown> {
     sha256: task.sheet.currentSha256,
     size: task.sheet.currentSize,
     fileUrl: `/v1/tasks/${id}/file`,
+    stamp: task.stamp,
     createdAt: new Date(task.createdAt).toISOString(),
   };
 }
@@ -41,7 +42,7 @@ export function registerTaskRoutes(app: FastifyInstance, deps: AppDeps): void {
         response: {
           200: {
             type: 'object',
-            properties: { items: { type: 'array', items: { type: 'object', properties: { id: { type: 'string' }, role: { type: 'string' }, metadata: sheetMetadataSchema }, additionalProperties: true } } },
+            properties: { items: { type: 'array', items: { type: 'object', properties: { id: { type: 'string' }, role: { type: 'string' }, metadata: sheetMetadataSchema, stamp: { type: ['object', 'null'], description: 'The visible stamp this signature will carry (the request\'s `stamp`, defaults applied), or null', additionalProperties: true } }, additionalProperties: true } } },
           },
           ...errorResponses(401, 403),
         },
