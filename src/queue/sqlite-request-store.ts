@@ -3,7 +3,7 @@
 
 import { newPublicCode, type SheetMetadata } from '../archive/index.js';
 import type { NewSignRequest, RequestStore, StaffClaim, TaskRecord } from './request-store.js';
-import { immediate, type ServiceDatabase } from './service-db.js';
+import { immediate, relaxed, type ServiceDatabase } from './service-db.js';
 import type { DeliveryRecord, SheetRecordState, SheetState, SignatureSpec, SignRequestRecord, StepRecord } from './types.js';
 import type { WireError } from './wire-error.js';
 
@@ -140,8 +140,11 @@ export class SqliteRequestStore implements RequestStore {
     db.exec(SCHEMA);
     // service.sqlite files made before public codes: the column arrives empty (those sheets get
     // their code from the archive, and their stamps no QR code).
-    const columns = (db.prepare('PRAGMA table_info(request_sheets)').all() as Array<{ name: string }>).map((c) => c.name);
-    if (!columns.includes('public_code')) db.exec('ALTER TABLE request_sheets ADD COLUMN public_code TEXT');
+    // Under the write lock: the API and worker processes open the database at the same time.
+    immediate(db, () => {
+      const columns = (db.prepare('PRAGMA table_info(request_sheets)').all() as Array<{ name: string }>).map((c) => c.name);
+      if (!columns.includes('public_code')) db.exec('ALTER TABLE request_sheets ADD COLUMN public_code TEXT');
+    });
   }
 
   private load(row: RequestRow | undefined): SignRequestRecord | null {
@@ -208,8 +211,10 @@ export class SqliteRequestStore implements RequestStore {
     return rows.map((row) => this.load(row)!);
   }
 
+  // Lost with the power, a mark is made again: the request is enqueued again on start (job ids
+  // are fixed, so nothing runs twice).
   async markEnqueued(id: string, at: number): Promise<void> {
-    this.db.prepare('UPDATE sign_requests SET enqueued_at = COALESCE(enqueued_at, ?) WHERE id = ?').run(at, id);
+    relaxed(this.db, () => this.db.prepare('UPDATE sign_requests SET enqueued_at = COALESCE(enqueued_at, ?) WHERE id = ?').run(at, id));
   }
 
   private touch(id: string, at: number): void {
@@ -218,14 +223,17 @@ export class SqliteRequestStore implements RequestStore {
 
   async setSheetState(id: string, sheet: number, state: SheetState, progress = 0): Promise<void> {
     const now = Date.now();
-    immediate(this.db, () => {
-      this.db.prepare(`UPDATE request_sheets SET state = ?, progress = ?, updated_at = ? WHERE request_id = ? AND idx = ? AND state IN ${OPEN_STATES}`).run(state, progress, now, id, sheet);
-      this.touch(id, now);
-    });
+    // What a running step shows; the step's outcome is recorded durably.
+    relaxed(this.db, () =>
+      immediate(this.db, () => {
+        this.db.prepare(`UPDATE request_sheets SET state = ?, progress = ?, updated_at = ? WHERE request_id = ? AND idx = ? AND state IN ${OPEN_STATES}`).run(state, progress, now, id, sheet);
+        this.touch(id, now);
+      }),
+    );
   }
 
   async setProgress(id: string, sheet: number, progress: number): Promise<void> {
-    this.db.prepare('UPDATE request_sheets SET progress = ? WHERE request_id = ? AND idx = ?').run(Math.max(0, Math.min(1, progress)), id, sheet);
+    relaxed(this.db, () => this.db.prepare('UPDATE request_sheets SET progress = ? WHERE request_id = ? AND idx = ?').run(Math.max(0, Math.min(1, progress)), id, sheet));
   }
 
   async recordSigned(id: string, sheet: number, record: StepRecord): Promise<boolean> {
@@ -317,21 +325,24 @@ export class SqliteRequestStore implements RequestStore {
     }));
   }
 
+  // The log of attempts, and the mark after the last: lost with the power, the message is sent
+  // again (webhooks are at least once; receivers deduplicate by webhook-id).
   async recordDelivery(id: string, delivery: Omit<DeliveryRecord, 'attempt'>): Promise<DeliveryRecord> {
-    return immediate(this.db, () => {
+    return relaxed(this.db, () => immediate(this.db, () => {
       const { n } = this.db.prepare('SELECT COUNT(*) AS n FROM webhook_deliveries WHERE request_id = ?').get(id) as { n: number };
       const attempt = n + 1;
       this.db.prepare('INSERT INTO webhook_deliveries (request_id, attempt, at, status, delivered, error) VALUES (?, ?, ?, ?, ?, ?)').run(id, attempt, delivery.at, delivery.status, delivery.isDelivered ? 1 : 0, delivery.error);
       return { attempt, ...delivery };
-    });
+    }));
   }
 
   async markNotified(id: string, at: number): Promise<void> {
-    this.db.prepare('UPDATE sign_requests SET notified_at = COALESCE(notified_at, ?) WHERE id = ?').run(at, id);
+    relaxed(this.db, () => this.db.prepare('UPDATE sign_requests SET notified_at = COALESCE(notified_at, ?) WHERE id = ?').run(at, id));
   }
 
+  // Made durable by the archive step's record, which follows it.
   async grantSheetAccess(owner: string, sheetId: number): Promise<void> {
-    this.db.prepare('INSERT OR IGNORE INTO sheet_access (owner, sheet_id) VALUES (?, ?)').run(owner, sheetId);
+    relaxed(this.db, () => this.db.prepare('INSERT OR IGNORE INTO sheet_access (owner, sheet_id) VALUES (?, ?)').run(owner, sheetId));
   }
 
   async hasSheetAccess(owner: string, sheetId: number): Promise<boolean> {

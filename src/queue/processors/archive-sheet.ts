@@ -58,8 +58,9 @@ export async function processArchiveSheet(payload: ArchiveSheetPayload, context:
   const nextStep = payload.step + 1;
   const nextSpec = request.signatures[nextStep];
   const next: { state: SheetState; role: string | null } = !nextSpec ? { state: 'done', role: null } : nextSpec.signer === null ? { state: 'waiting-signature', role: nextSpec.role } : { state: 'queued', role: null };
-  await deps.store.recordArchived(request.id, sheet.index, payload.step, target, next);
+  // The grant first: the durable record of the step then carries it to disk with it.
   await deps.store.grantSheetAccess(request.owner, target.sheetId);
+  await deps.store.recordArchived(request.id, sheet.index, payload.step, target, next);
   const after = await deps.store.get(request.id);
   if (after && isRequestTerminal(after) && after.callbackUrl !== null && after.notifiedAt === null) {
     // The last sheet finished: notify (a no-op when the notification is already this flow's parent).

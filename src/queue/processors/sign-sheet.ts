@@ -62,7 +62,8 @@ export async function processSignSheet(payload: SignSheetPayload, context: JobCo
   const keySource = await deps.openKey(payload.signer);
   const stamp = spec.stamp ? await stampOf(spec.stamp, sheet, payload.signer, deps) : undefined;
   const output = deps.files.tempPath('signing');
-  let lastProgress = 0;
+  // The first report after a second of signing: a sheet signed sooner shows no progress, only its result.
+  let lastProgress = Date.now();
   const result = await deps.sign({
     ...deps.signOptions,
     input,
