@@ -215,66 +215,18 @@ export class FsBlobStore implements BlobStore {
     return join(this.objectsDir, sha256.slice(0, 2), sha256);
   }
 
-  async put(source: Readable | AsyncIterable<Uint8Array>, options: PutBlobOptions = {}): Promise<PutBlobResult> {
-    const maxBytes = Math.min(options.maxBytes ?? this.maxBytes, this.maxBytes);
-    const temp = join(this.tempDir, `${this.host}~${process.pid}~${randomBytes(6).toString('hex')}.part`);
-    let isMoved = false;
-    try {
-      const handle = await open(temp, 'wx', 0o640);
-      const meter = new MeterTransform(maxBytes);
-      try {
-        await pipeline(source, meter, createFileSink(handle, this.isDurable));
-      } finally {
-        await handle.close().catch(() => undefined);
-      }
-      const sha256 = meter.hash.digest('hex');
-      const size = meter.bytes;
-      const target = this.pathOf(sha256);
-      const isAlreadyStored = (await this.stat(sha256)) !== null;
-      await options.beforeCommit?.({ sha256, size, path: temp, isAlreadyStored });
-      if (isAlreadyStored) return { sha256, size, isNew: false };
-      const folder = join(this.objectsDir, sha256.slice(0, 2));
-      await mkdir(folder, { recursive: true });
-      await rename(temp, target);
-      isMoved = true;
-      if (this.isDurable) await fsyncDirectory(folder);
-      return { sha256, size, isNew: true };
-    } catch (error) {
-      throw toStorageError(error, temp);
-    } finally {
-      if (!isMoved) await rm(temp, { force: true }).catch(() => undefined);
-    }
+  private tempName(): string {
+    return join(this.tempDir, `${this.host}~${process.pid}~${randomBytes(6).toString('hex')}.part`);
   }
 
-  async adopt(path: string, options: AdoptBlobOptions): Promise<PutBlobResult> {
-    const { sha256 } = options;
-    assertSha256(sha256);
-    const maxBytes = Math.min(options.maxBytes ?? this.maxBytes, this.maxBytes);
-    const temp = join(this.tempDir, `${this.host}~${process.pid}~${randomBytes(6).toString('hex')}.part`);
-    try {
-      await link(path, temp);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      // Another file system, or one without hard links: copy, hashing on the way as usual.
-      if (code === 'EXDEV' || code === 'EPERM' || code === 'EMLINK' || code === 'ENOTSUP' || code === 'EOPNOTSUPP') {
-        const copied = await this.put(createReadStream(path, { highWaterMark: READ_CHUNK }), options);
-        if (copied.sha256 !== sha256) throw new MapsignError('ARCHIVE_CORRUPT', `the file ${path} hashes to ${copied.sha256}, not ${sha256} as its producer said`, { details: { sha256 } });
-        return copied;
-      }
-      throw toStorageError(error, path);
-    }
+  /**
+   * Makes a complete temporary file (`fill` puts it at `temp` and says what it holds) visible
+   * under its hash after `beforeCommit`; the temporary file goes whatever happens.
+   */
+  private async commit(temp: string, options: PutBlobOptions, fill: () => Promise<BlobInfo>): Promise<PutBlobResult> {
     let isMoved = false;
     try {
-      const handle = await open(temp, 'r');
-      let size: number;
-      try {
-        size = (await handle.stat()).size;
-        if (size > maxBytes) throw new MapsignError('ARCHIVE_TOO_LARGE', `the file is larger than the limit of ${maxBytes} bytes`, { details: { maxBytes } });
-        // Normally a no-op: the producer synced its file; a blob must be on disk before it is visible.
-        if (this.isDurable) await handle.datasync();
-      } finally {
-        await handle.close().catch(() => undefined);
-      }
+      const { sha256, size } = await fill();
       const isAlreadyStored = (await this.stat(sha256)) !== null;
       await options.beforeCommit?.({ sha256, size, path: temp, isAlreadyStored });
       if (isAlreadyStored) return { sha256, size, isNew: false };
@@ -289,6 +241,52 @@ export class FsBlobStore implements BlobStore {
     } finally {
       if (!isMoved) await rm(temp, { force: true }).catch(() => undefined);
     }
+  }
+
+  async put(source: Readable | AsyncIterable<Uint8Array>, options: PutBlobOptions = {}): Promise<PutBlobResult> {
+    const maxBytes = Math.min(options.maxBytes ?? this.maxBytes, this.maxBytes);
+    const temp = this.tempName();
+    return this.commit(temp, options, async () => {
+      const handle = await open(temp, 'wx', 0o640);
+      const meter = new MeterTransform(maxBytes);
+      try {
+        await pipeline(source, meter, createFileSink(handle, this.isDurable));
+      } finally {
+        await handle.close().catch(() => undefined);
+      }
+      return { sha256: meter.hash.digest('hex'), size: meter.bytes };
+    });
+  }
+
+  async adopt(path: string, options: AdoptBlobOptions): Promise<PutBlobResult> {
+    const { sha256 } = options;
+    assertSha256(sha256);
+    const maxBytes = Math.min(options.maxBytes ?? this.maxBytes, this.maxBytes);
+    const temp = this.tempName();
+    try {
+      await link(path, temp);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      // Another file system, or one without hard links: copy, hashing on the way as usual.
+      if (code === 'EXDEV' || code === 'EPERM' || code === 'EMLINK' || code === 'ENOTSUP' || code === 'EOPNOTSUPP') {
+        const copied = await this.put(createReadStream(path, { highWaterMark: READ_CHUNK }), options);
+        if (copied.sha256 !== sha256) throw new MapsignError('ARCHIVE_CORRUPT', `the file ${path} hashes to ${copied.sha256}, not ${sha256} as its producer said`, { details: { sha256 } });
+        return copied;
+      }
+      throw toStorageError(error, path);
+    }
+    return this.commit(temp, options, async () => {
+      const handle = await open(temp, 'r');
+      try {
+        const { size } = await handle.stat();
+        if (size > maxBytes) throw new MapsignError('ARCHIVE_TOO_LARGE', `the file is larger than the limit of ${maxBytes} bytes`, { details: { maxBytes } });
+        // Normally a no-op: the producer synced its file; a blob must be on disk before it is visible.
+        if (this.isDurable) await handle.datasync();
+        return { sha256, size };
+      } finally {
+        await handle.close().catch(() => undefined);
+      }
+    });
   }
 
   async get(sha256: string, range?: BlobRange): Promise<Readable> {
