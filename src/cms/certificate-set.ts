@@ -128,3 +128,88 @@ export function insertCertificates(der: Buffer, certificates: readonly Buffer[])
   members.splice(3, 0, wrap(CONTEXT_0_CONSTRUCTED, [...certificates]));
   return rebuild(der, path, members);
 }
+
+const SET = 0x31;
+const CONTEXT_1_CONSTRUCTED = 0xa1;
+
+/** Whether `der` is exactly one DER `Attribute ::= SEQUENCE { attrType OID, attrValues SET }`. */
+export function isAttributeDer(der: Buffer): boolean {
+  const attribute = readElement(der, 0, der.length);
+  if (attribute === null || attribute.tag !== SEQUENCE || attribute.end !== der.length) return false;
+  const members = children(der, attribute);
+  return members !== null && members.length === 2 && members[0]!.tag === 0x06 && members[1]!.tag === SET;
+}
+
+/**
+ * Adds `unsignedAttrs [1] IMPLICIT` with these DER attributes (in the order given) to the one
+ * SignerInfo of a DER ContentInfo(SignedData) that has none. A signature time-stamp token holds
+ * a whole certificate chain; asn1js would decode and encode it again for nothing.
+ */
+export function appendUnsignedAttributes(der: Buffer, attributes: readonly Buffer[]): Buffer {
+  const path = walk(der);
+  const signerInfos = path?.members[path.members.length - 1];
+  const infos = path && signerInfos?.tag === SET ? children(der, signerInfos) : null;
+  const signerInfo = infos?.length === 1 ? infos[0]! : undefined;
+  const members = signerInfo?.tag === SEQUENCE ? children(der, signerInfo) : null;
+  if (path === null || path.contentInfo.end !== der.length || !signerInfos || !members || members.some((m) => m.tag === CONTEXT_1_CONSTRUCTED)) {
+    throw new Error('not a DER ContentInfo(SignedData) with one SignerInfo without unsigned attributes');
+  }
+  const newSignerInfo = wrap(SEQUENCE, [...members.map((m) => der.subarray(m.start, m.end)), wrap(CONTEXT_1_CONSTRUCTED, [...attributes])]);
+  const signedDataMembers = path.members.map((m) => der.subarray(m.start, m.end));
+  signedDataMembers[signedDataMembers.length - 1] = wrap(SET, [newSignerInfo]);
+  return rebuild(der, path, signedDataMembers);
+}
+
+const OCTET_STRING = 0x04;
+
+/** The eContent octets of a DER ContentInfo(SignedData), or null (absent, constructed BER, another shape). */
+export function encapsulatedContentOf(der: Buffer): Buffer | null {
+  const path = walk(der);
+  const encap = path?.members[2];
+  const parts = encap?.tag === SEQUENCE ? children(der, encap) : null;
+  const explicit = parts?.[1];
+  if (!parts || parts.length !== 2 || explicit?.tag !== CONTEXT_0_CONSTRUCTED) return null;
+  const inner = children(der, explicit);
+  const octets = inner?.length === 1 ? inner[0]! : undefined;
+  if (octets?.tag !== OCTET_STRING) return null;
+  return der.subarray(octets.contentStart, octets.end);
+}
+
+/** The members of a DER SEQUENCE that is all of `der`, as bytes, or null. */
+export function sequenceMembers(der: Buffer): Buffer[] | null {
+  const outer = readElement(der, 0, der.length);
+  if (outer === null || outer.tag !== SEQUENCE || outer.end !== der.length) return null;
+  return children(der, outer)?.map((m) => der.subarray(m.start, m.end)) ?? null;
+}
+
+/** `Attribute ::= SEQUENCE { attrType, attrValues SET }` with the given DER OID and one value, as DER. */
+export function encodeAttribute(oidDer: Buffer, value: Buffer): Buffer {
+  return wrap(SEQUENCE, [oidDer, wrap(SET, [value])]);
+}
+
+/**
+ * The values of the unsigned attributes of type `oidDer` (the OID's DER) in the one SignerInfo of
+ * a DER ContentInfo(SignedData), as bytes; null when the bytes are not that shape in DER.
+ */
+export function unsignedAttributeValues(der: Buffer, oidDer: Buffer): Buffer[] | null {
+  const path = walk(der);
+  const signerInfos = path?.members[path.members.length - 1];
+  const infos = path && signerInfos?.tag === SET ? children(der, signerInfos) : null;
+  const signerInfo = infos?.[0];
+  const members = signerInfo?.tag === SEQUENCE ? children(der, signerInfo) : null;
+  if (!members) return null;
+  const unsigned = members.find((m) => m.tag === CONTEXT_1_CONSTRUCTED);
+  if (!unsigned) return [];
+  const attributes = children(der, unsigned);
+  if (!attributes) return null;
+  const values: Buffer[] = [];
+  for (const attribute of attributes) {
+    const parts = attribute.tag === SEQUENCE ? children(der, attribute) : null;
+    if (!parts || parts.length !== 2 || parts[1]!.tag !== SET) return null;
+    if (!der.subarray(parts[0]!.start, parts[0]!.end).equals(oidDer)) continue;
+    const set = children(der, parts[1]!);
+    if (!set) return null;
+    values.push(...set.map((v) => der.subarray(v.start, v.end)));
+  }
+  return values;
+}

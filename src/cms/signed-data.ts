@@ -16,7 +16,7 @@ import {
   type SignatureScheme,
 } from './algorithms.js';
 import { issuerAndSerialNumberOf, readCertificate } from './certificate-ref.js';
-import { insertCertificates } from './certificate-set.js';
+import { appendUnsignedAttributes, insertCertificates, isAttributeDer } from './certificate-set.js';
 import { decodeDer, encodeDer, describeError, sortDer } from './der.js';
 import { readSignedData } from './parse.js';
 import { buildSignedAttributes } from './signed-attrs.js';
@@ -165,15 +165,10 @@ function encodeSignedData(options: AssembleSignedDataOptions): Buffer {
     signedAttrs: new pkijs.SignedAndUnsignedAttributes({ type: 0, attributes: readSignedAttributes(signedAttributes) }),
     signatureAlgorithm: makeSignatureAlgorithmIdentifier(hashAlgorithm, scheme),
     signature: new asn1js.OctetString({ valueHex: signature }),
-    ...(unsignedAttributes.length === 0
-      ? {}
-      : {
-          unsignedAttrs: new pkijs.SignedAndUnsignedAttributes({
-            type: 1,
-            attributes: sortDer(unsignedAttributes).map((der) => readAttribute(der, 'unsigned attribute')),
-          }),
-        }),
   });
+  for (const attribute of unsignedAttributes) {
+    if (!Buffer.isBuffer(attribute) || !isAttributeDer(attribute)) throw new MapsignError('CMS_MALFORMED', 'an unsigned attribute is not the DER of an Attribute');
+  }
   const signedData = new pkijs.SignedData({
     version: 1,
     digestAlgorithms: [makeDigestAlgorithmIdentifier(hashAlgorithm)],
@@ -183,7 +178,9 @@ function encodeSignedData(options: AssembleSignedDataOptions): Buffer {
   const contentInfo = new pkijs.ContentInfo({ contentType: OID.signedData, content: signedData.toSchema(true) });
   // The certificates go in as the DER they came as (readCertificate proved it DER): encoding them
   // through asn1js again would cost milliseconds each and could only give the same bytes.
-  return insertCertificates(encodeDer(contentInfo.toSchema()), certificates);
+  const withCertificates = insertCertificates(encodeDer(contentInfo.toSchema()), certificates);
+  // UnsignedAttributes is a SET OF: DER order (X.690 §11.6).
+  return unsignedAttributes.length === 0 ? withCertificates : appendUnsignedAttributes(withCertificates, sortDer(unsignedAttributes));
 }
 
 /** SignedAttributes ::= SET SIZE (1..MAX) OF Attribute */
@@ -196,10 +193,6 @@ function readSignedAttributes(der: Buffer): pkijs.Attribute[] {
     throw new MapsignError('CMS_MALFORMED', 'signed attributes must hold at least one Attribute');
   }
   return set.valueBlock.value.map((block) => toAttribute(block, 'signed attribute'));
-}
-
-function readAttribute(der: Buffer, what: string): pkijs.Attribute {
-  return toAttribute(decodeDer(der, what), what);
 }
 
 function toAttribute(block: asn1js.BaseBlock, what: string): pkijs.Attribute {

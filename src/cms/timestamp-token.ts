@@ -7,6 +7,7 @@ import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { MapsignError } from '../errors.js';
 import { getHashOid, findHashAlgorithm, type HashAlgorithm } from './algorithms.js';
+import { encapsulatedContentOf, encodeAttribute, sequenceMembers, unsignedAttributeValues } from './certificate-set.js';
 import { readSignedData } from './parse.js';
 import { verifySignedData } from './verify.js';
 
@@ -76,18 +77,29 @@ function invalid(message: string, cause?: unknown): never {
 
 /** Reads a time-stamp token (ContentInfo of SignedData over TSTInfo) and checks its CMS signature. */
 export function readTimeStampToken(token: Buffer): TimeStampToken {
+  return readToken(token).result;
+}
+
+/** The token's TSTInfo and what it is, read once; the certificates come raw (see certificate-set.ts). */
+function readToken(token: Buffer): { result: TimeStampToken; tstInfo: pkijs.TSTInfo } {
   let tstInfo: pkijs.TSTInfo;
   let eContent: Buffer;
   try {
-    const contentInfo = pkijs.ContentInfo.fromBER(new Uint8Array(token));
-    const signedData = new pkijs.SignedData({ schema: contentInfo.content });
-    if (signedData.encapContentInfo.eContentType !== TST_INFO_OID || !signedData.encapContentInfo.eContent) {
-      invalid('the token does not carry a TSTInfo');
+    const raw = encapsulatedContentOf(token);
+    if (raw !== null) {
+      if (readSignedData(token).eContentType !== TST_INFO_OID) invalid('the token does not carry a TSTInfo');
+      eContent = Buffer.from(raw);
+    } else {
+      const contentInfo = pkijs.ContentInfo.fromBER(new Uint8Array(token));
+      const signedData = new pkijs.SignedData({ schema: contentInfo.content });
+      if (signedData.encapContentInfo.eContentType !== TST_INFO_OID || !signedData.encapContentInfo.eContent) {
+        invalid('the token does not carry a TSTInfo');
+      }
+      eContent = Buffer.from(signedData.encapContentInfo.eContent.getValue());
     }
-    eContent = Buffer.from(signedData.encapContentInfo.eContent.getValue());
     tstInfo = pkijs.TSTInfo.fromBER(new Uint8Array(eContent));
   } catch (error) {
-    if (error instanceof MapsignError) throw error;
+    if (error instanceof MapsignError && error.code === 'TSA_RESPONSE_INVALID') throw error;
     invalid('the time-stamp token cannot be read', error);
   }
   const parsed = readSignedData(token);
@@ -97,7 +109,7 @@ export function readTimeStampToken(token: Buffer): TimeStampToken {
   if (!check.ok) invalid(`the time-stamp token's signature does not verify: ${check.reason ?? ''}`);
   const imprintHash = findHashAlgorithm(tstInfo.messageImprint.hashAlgorithm.algorithmId);
   if (!imprintHash) invalid(`the token's imprint uses unsupported hash ${tstInfo.messageImprint.hashAlgorithm.algorithmId}`);
-  return {
+  const result: TimeStampToken = {
     token,
     genTime: tstInfo.genTime,
     serialNumber: Buffer.from(tstInfo.serialNumber.valueBlock.valueHexView).toString('hex'),
@@ -107,6 +119,7 @@ export function readTimeStampToken(token: Buffer): TimeStampToken {
     certificates: parsed.certificates,
     signerCertificate: parsed.signerCertificate,
   };
+  return { result, tstInfo };
 }
 
 /**
@@ -114,26 +127,33 @@ export function readTimeStampToken(token: Buffer): TimeStampToken {
  * and nonce against the request.
  */
 export function readTimeStampResponse(response: Buffer, expected: TimeStampRequestOptions): TimeStampToken {
-  let parsed: pkijs.TimeStampResp;
+  // TimeStampResp ::= SEQUENCE { status PKIStatusInfo, timeStampToken TimeStampToken OPTIONAL }:
+  // the token is taken as the bytes the TSA sent, not decoded and encoded again.
+  let statusInfo: pkijs.PKIStatusInfo;
+  let token: Buffer | null;
   try {
-    parsed = pkijs.TimeStampResp.fromBER(new Uint8Array(response));
+    const members = sequenceMembers(response);
+    if (members !== null && members.length >= 1 && members.length <= 2) {
+      statusInfo = pkijs.PKIStatusInfo.fromBER(new Uint8Array(members[0]!));
+      token = members[1] === undefined ? null : Buffer.from(members[1]);
+    } else {
+      const parsed = pkijs.TimeStampResp.fromBER(new Uint8Array(response));
+      statusInfo = parsed.status;
+      token = parsed.timeStampToken ? Buffer.from(parsed.timeStampToken.toSchema().toBER(false)) : null;
+    }
   } catch (error) {
     invalid('the TSA answered something that is not a TimeStampResp', error);
   }
-  const status = parsed.status.status;
+  const status = statusInfo.status;
   if (status !== 0 && status !== 1) {
-    const text = parsed.status.statusStrings?.map((s) => s.valueBlock.value).join('; ') ?? '';
+    const text = statusInfo.statusStrings?.map((s) => s.valueBlock.value).join('; ') ?? '';
     invalid(`the TSA refused the request (status ${status}${text ? `: ${text}` : ''})`);
   }
-  if (!parsed.timeStampToken) invalid('the TSA granted the request but sent no token');
-  const token = Buffer.from(parsed.timeStampToken.toSchema().toBER(false));
-  const result = readTimeStampToken(token);
+  if (!token) invalid('the TSA granted the request but sent no token');
+  const { result, tstInfo } = readToken(token);
   if (result.hashAlgorithm !== expected.hashAlgorithm || !result.messageImprint.equals(expected.messageImprint)) {
     invalid('the token time-stamps another hash than the one requested');
   }
-  const tstInfo = pkijs.TSTInfo.fromBER(
-    new Uint8Array(new pkijs.SignedData({ schema: pkijs.ContentInfo.fromBER(new Uint8Array(token)).content }).encapContentInfo.eContent!.getValue()),
-  );
   const nonce = tstInfo.nonce ? Buffer.from(tstInfo.nonce.valueBlock.valueHexView) : null;
   const stripped = (b: Buffer): Buffer => {
     let i = 0;
@@ -151,16 +171,16 @@ export function readTimeStampResponse(response: Buffer, expected: TimeStampReque
  * ```
  */
 export function buildSignatureTimeStampAttribute(token: Buffer): Buffer {
-  const value = asn1js.fromBER(new Uint8Array(token));
-  if (value.offset === -1) invalid('the time-stamp token is not DER');
-  const attribute = new asn1js.Sequence({
-    value: [new asn1js.ObjectIdentifier({ value: SIGNATURE_TIME_STAMP_OID }), new asn1js.Set({ value: [value.result] })],
-  });
-  return Buffer.from(attribute.toBER(false));
+  if (sequenceMembers(token) === null) invalid('the time-stamp token is not DER');
+  return encodeAttribute(SIGNATURE_TIME_STAMP_OID_DER, token);
 }
+
+const SIGNATURE_TIME_STAMP_OID_DER = Buffer.from(new asn1js.ObjectIdentifier({ value: SIGNATURE_TIME_STAMP_OID }).toBER(false));
 
 /** The signature time-stamp tokens in the unsigned attributes of a CMS signature (B-T and above). */
 export function readSignatureTimeStampTokens(cms: Buffer): Buffer[] {
+  const raw = unsignedAttributeValues(cms, SIGNATURE_TIME_STAMP_OID_DER);
+  if (raw !== null) return raw.map((value) => Buffer.from(value));
   let signedData: pkijs.SignedData;
   try {
     const parsed = asn1js.fromBER(new Uint8Array(cms));

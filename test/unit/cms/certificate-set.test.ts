@@ -2,7 +2,7 @@ import { createHash, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { assembleSignedData, buildSignedAttributes, parseSignedData, verifySignedData } from '../../../src/cms/index.js';
-import { insertCertificates, splitCertificates } from '../../../src/cms/certificate-set.js';
+import { appendUnsignedAttributes, encodeAttribute, insertCertificates, splitCertificates, unsignedAttributeValues } from '../../../src/cms/certificate-set.js';
 
 const pem = readFileSync('certs-sample/department-seal.pem', 'utf8') + readFileSync('certs-sample/ca-chain.pem', 'utf8');
 const certificates = [...pem.matchAll(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g)].map((m) => new X509Certificate(m[0]).raw);
@@ -47,6 +47,18 @@ describe('the certificates of a SignedData as raw DER', () => {
     const second = parseSignedData(der);
     expect(second.certificates).toEqual(certificates);
     expect(second.signedAttributeOids).not.toContain('1.2.3');
+  });
+
+  it('take unsigned attributes as raw DER, and give back the values of one type', () => {
+    const oid = Buffer.from([0x06, 0x03, 0x2a, 0x03, 0x04]);
+    const other = Buffer.from([0x06, 0x03, 0x2a, 0x03, 0x05]);
+    const token = Buffer.from([0x30, 0x03, 0x02, 0x01, 0x07]);
+    const withAttributes = appendUnsignedAttributes(der, [encodeAttribute(oid, token), encodeAttribute(other, Buffer.from([0x05, 0x00]))]);
+    expect(unsignedAttributeValues(withAttributes, oid)).toEqual([token]);
+    expect(unsignedAttributeValues(der, oid)).toEqual([]);
+    expect(parseSignedData(withAttributes).unsignedAttributeOids).toEqual(['1.2.3.4', '1.2.3.5']);
+    expect(() => appendUnsignedAttributes(withAttributes, [])).toThrow(/without unsigned attributes/);
+    expect(() => assembleSignedData({ signedAttributes, signature: Buffer.alloc(384, 7), hashAlgorithm: 'sha256', scheme: 'rsa-pkcs1', certificates, unsignedAttributes: [token] })).toThrow(/not the DER of an Attribute/);
   });
 
   it('refuse a splice into a ContentInfo that already has certificates', () => {
