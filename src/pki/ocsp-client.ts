@@ -269,3 +269,22 @@ export function evaluateOcspResponse(der: Buffer, options: EvaluateOcspOptions):
   }
   return evaluation;
 }
+
+/**
+ * The checks of {@link evaluateOcspResponse} that depend on the time, on an evaluation made before
+ * of the same bytes for the same certificate and issuer: decoding and verifying a response again
+ * gives the same answer, but the response may have gone stale and its signer out of validity.
+ */
+export function recheckOcspEvaluation(evaluation: OcspEvaluation, options: Pick<EvaluateOcspOptions, 'issuer' | 'now' | 'clockSkewMs' | 'maxAgeWithoutNextUpdateMs'>): OcspEvaluation {
+  const { thisUpdate, nextUpdate } = evaluation;
+  checkFreshness('OCSP response', thisUpdate, nextUpdate, options);
+  if (nextUpdate === null && options.now.getTime() - thisUpdate.getTime() > options.maxAgeWithoutNextUpdateMs + options.clockSkewMs) {
+    throw new RevocationSourceError('stale', `OCSP: the response from ${thisUpdate.toISOString()} has no nextUpdate and is too old`);
+  }
+  const signer = evaluation.responder ?? options.issuer;
+  const at = options.now.getTime();
+  if (at < signer.info.notBefore.getTime() - options.clockSkewMs || at > signer.info.notAfter.getTime() + options.clockSkewMs) {
+    throw invalid(`the responder certificate ${signer.info.subject} is outside its validity`);
+  }
+  return evaluation;
+}

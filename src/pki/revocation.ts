@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { MapsignError } from '../errors.js';
 import { evaluateCrl, fetchCrl, type CrlEvaluation } from './crl-client.js';
 import { FetchError, parseHttpUrl } from './http-fetch.js';
-import { buildOcspRequest, evaluateOcspResponse, fetchOcspResponse, type OcspEvaluation } from './ocsp-client.js';
+import { buildOcspRequest, evaluateOcspResponse, fetchOcspResponse, recheckOcspEvaluation, type OcspEvaluation } from './ocsp-client.js';
 import { MemoryRevocationCache, type RevocationCache } from './revocation-cache.js';
 import { RevocationSourceError, type CertificateStatus, type RevocationFailureKind, type RevocationReason } from './revocation-data.js';
 import { parseX509, type ParsedCertificate } from './x509.js';
@@ -180,6 +180,18 @@ export class RevocationChecker {
     };
   }
 
+  /**
+   * OCSP answers this checker decoded and verified, by cache key: a cached answer read again needs
+   * only the checks that depend on the time (a shared cache may be handed other bytes: those are
+   * decoded and verified in full).
+   */
+  readonly #evaluations = new Map<string, { der: Buffer; evaluation: OcspEvaluation }>();
+
+  #remember(key: string, der: Buffer, evaluation: OcspEvaluation): void {
+    if (this.#evaluations.size >= 1024) this.#evaluations.clear();
+    this.#evaluations.set(key, { der, evaluation });
+  }
+
   #freshness(): { now: Date; clockSkewMs: number; maxAgeWithoutNextUpdateMs: number } {
     return { now: this.#clock(), clockSkewMs: this.#options.clockSkewMs, maxAgeWithoutNextUpdateMs: this.#options.maxAgeWithoutNextUpdateMs };
   }
@@ -199,7 +211,12 @@ export class RevocationChecker {
     const cached = await this.#cache.get(key);
     if (cached !== undefined && cached.expiresAt > this.#clock()) {
       try {
-        const evaluation = evaluateOcspResponse(cached.der, { cert, issuer, ...this.#freshness() });
+        const known = this.#evaluations.get(key);
+        const evaluation =
+          known !== undefined && known.der.equals(cached.der)
+            ? recheckOcspEvaluation(known.evaluation, { issuer, ...this.#freshness() })
+            : evaluateOcspResponse(cached.der, { cert, issuer, ...this.#freshness() });
+        this.#remember(key, cached.der, evaluation);
         await this.#checkResponder(evaluation, issuer);
         return { source: 'ocsp', url: cached.url, der: cached.der, evaluation, isFromCache: true };
       } catch {
@@ -212,6 +229,7 @@ export class RevocationChecker {
         const request = buildOcspRequest(cert, issuer);
         const der = await fetchOcspResponse(target, request, { timeoutMs: this.#options.timeoutMs, maxBytes: this.#options.maxOcspResponseBytes });
         const evaluation = evaluateOcspResponse(der, { cert, issuer, nonce: request.nonce, ...this.#freshness() });
+        this.#remember(key, der, evaluation);
         await this.#checkResponder(evaluation, issuer);
         if (evaluation.nextUpdate !== null && evaluation.status !== 'unknown') {
           await this.#cache.set(key, { kind: 'ocsp', der, url, expiresAt: evaluation.nextUpdate });
