@@ -213,3 +213,9 @@ export function unsignedAttributeValues(der: Buffer, oidDer: Buffer): Buffer[] |
   }
   return values;
 }
+
+/** Whether `der` is exactly one definite-length element. */
+export function isSingleElement(der: Buffer): boolean {
+  const element = readElement(der, 0, der.length);
+  return element !== null && element.end === der.length;
+}

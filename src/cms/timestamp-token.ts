@@ -7,7 +7,7 @@ import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { MapsignError } from '../errors.js';
 import { getHashOid, findHashAlgorithm, type HashAlgorithm } from './algorithms.js';
-import { encapsulatedContentOf, encodeAttribute, sequenceMembers, unsignedAttributeValues } from './certificate-set.js';
+import { encapsulatedContentOf, encodeAttribute, isSingleElement, sequenceMembers, unsignedAttributeValues } from './certificate-set.js';
 import { readSignedData } from './parse.js';
 import { verifySignedData } from './verify.js';
 
@@ -171,7 +171,7 @@ export function readTimeStampResponse(response: Buffer, expected: TimeStampReque
  * ```
  */
 export function buildSignatureTimeStampAttribute(token: Buffer): Buffer {
-  if (sequenceMembers(token) === null) invalid('the time-stamp token is not DER');
+  if (!isSingleElement(token)) invalid('the time-stamp token is not one DER element');
   return encodeAttribute(SIGNATURE_TIME_STAMP_OID_DER, token);
 }
 
