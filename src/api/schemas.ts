@@ -138,6 +138,7 @@ export const signRequestViewSchema = {
           sha256: { type: ['string', 'null'] },
           size: { type: ['integer', 'null'] },
           fileUrl: { type: ['string', 'null'] },
+          publicCode: { type: ['string', 'null'], description: 'The sheet\'s public code: the target of its QR code, /v/<code>' },
           signatures: { type: 'array', items: { type: 'object', additionalProperties: true } },
           error: errorObject,
         },

@@ -22,6 +22,8 @@ export interface SheetView {
   sha256: string | null;
   size: number | null;
   fileUrl: string | null;
+  /** The sheet's public code: its QR code and `/v/<code>` verification page (null for requests made before codes). */
+  publicCode: string | null;
   signatures: Array<{ role: string; signerName: string | null; signedAt: string; revision: number | null }>;
   error: WireError | null;
 }
@@ -61,6 +63,7 @@ export function toSignRequestView(request: SignRequestRecord): SignRequestView {
       sha256: latest?.sha256 ?? null,
       size: latest?.size ?? null,
       fileUrl: latest?.archiveSheetId ? `/v1/sheets/${latest.archiveSheetId}/file?revision=${latest.archiveRevision}` : null,
+      publicCode: sheet.publicCode || null,
       signatures: sheet.history.map((h) => ({ role: h.role, signerName: h.signerName, signedAt: h.signedAt, revision: h.archiveRevision })),
       error: sheet.error,
     };

@@ -147,6 +147,7 @@ describe('visible stamps of server signatures', () => {
   let path: string;
   let sheetId: number;
   let publicCode: string;
+  let requestViewCode: string | null;
 
   beforeAll(async () => {
     const request = {
@@ -160,6 +161,7 @@ describe('visible stamps of server signatures', () => {
     expect(accepted.statusCode, accepted.body).toBe(202);
     const sheet = await finished((accepted.json() as { id: string }).id);
     sheetId = sheet.sheetId!;
+    requestViewCode = (sheet as SheetView & { publicCode: string | null }).publicCode;
     path = await download(sheet, 'stamped.pdf');
     const record = (await service.app.inject({ method: 'GET', url: `/v1/sheets/${sheetId}`, headers: bearer(service.keys.portal) })).json() as { publicCode: string };
     publicCode = record.publicCode;
@@ -167,6 +169,8 @@ describe('visible stamps of server signatures', () => {
 
   it('gives the archived sheet a random public code that its staff and system views show', () => {
     expect(publicCode).toMatch(/^[a-z2-7]{26}$/);
+    // The request's own status names it too, for the dossier system to print or link.
+    expect(requestViewCode).toBe(publicCode);
   });
 
   it('prints each role\'s block with the signer\'s Vietnamese name, the organisation and the dossier code, which pdftotext copies out', async () => {
