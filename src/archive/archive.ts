@@ -42,6 +42,12 @@ export interface AddSheetOptions {
    */
   history?: readonly AuditEvent[];
   /**
+   * Role of the signature this file adds (its last), as the signing request named it. Without it
+   * the roles come from the procedure's template by position; either way the earlier signatures
+   * keep the roles their sheet has.
+   */
+  addedSignatureRole?: string;
+  /**
    * The public code of a new sheet (newPublicCode), when it had to be known before archiving (it
    * is printed in the stamp's QR code); generated when absent. A later revision keeps its sheet's.
    *
@@ -178,7 +184,7 @@ export class Archive {
     const putOptions: PutBlobOptions = {
       maxBytes: this.maxBlobBytes,
       beforeCommit: async (blob) => {
-        staged = await this.stage(blob, metadata, options.readSignatures);
+        staged = await this.stage(blob, metadata, options.readSignatures, options.addedSignatureRole);
         await this.catalog.addIntent({ sha256: blob.sha256, owner, createdAt: Date.now() });
       },
     };
@@ -229,7 +235,7 @@ export class Archive {
   }
 
   /** Checks a staged file: not archived yet, signed, and (for a known sheet) its next revision. */
-  private async stage(blob: StagedBlob, metadata: SheetMetadata, readSignatures: ReadSignatureFacts): Promise<Staged> {
+  private async stage(blob: StagedBlob, metadata: SheetMetadata, readSignatures: ReadSignatureFacts, addedSignatureRole: string | undefined): Promise<Staged> {
     const existing = await this.catalog.findRevision(blob.sha256);
     if (existing) {
       throw new MapsignError('ARCHIVE_DUPLICATE', `this file is already archived as sheet ${existing.sheetId} revision ${existing.revision}`, {
@@ -238,9 +244,16 @@ export class Archive {
     }
     const facts = await readSignatures(blob.path);
     if (facts.length === 0) throw new MapsignError('ARCHIVE_NOT_SIGNED', 'the file is a PDF without any signature; only signed sheets are archived');
-    const signatures = toSignatureInputs(facts, metadata.procedureCode, this.roleTemplates);
+    let signatures = toSignatureInputs(facts, metadata.procedureCode, this.roleTemplates);
     const previous = await this.catalog.findSheetByKey(sheetKeyOf(metadata));
-    if (previous) await this.assertExtends(previous, blob.path, blob.size, signatures.length);
+    if (previous) {
+      await this.assertExtends(previous, blob.path, blob.size, signatures.length);
+      const earlier = new Map((await this.getSheet(previous.id)).signatures.map((s) => [s.fieldName, s.role]));
+      signatures = signatures.map((s) => (earlier.has(s.fieldName) ? { ...s, role: earlier.get(s.fieldName) ?? null } : s));
+    }
+    if (addedSignatureRole !== undefined) {
+      signatures = signatures.map((s, i) => (i === signatures.length - 1 ? { ...s, role: addedSignatureRole } : s));
+    }
     return { previous, signatures, sha256: blob.sha256 };
   }
 

@@ -167,6 +167,12 @@ describe('visible stamps of server signatures', () => {
     publicCode = record.publicCode;
   });
 
+  it('archives each signature under the role its request named, not the procedure template\'s guess by position', async () => {
+    const record = (await service.app.inject({ method: 'GET', url: `/v1/sheets/${sheetId}`, headers: bearer(service.keys.portal) })).json() as { signatures: Array<{ role: string | null }>; revisions: unknown[] };
+    expect(record.revisions).toHaveLength(2);
+    expect(record.signatures.map((s) => s.role)).toEqual(['van-phong-dang-ky', 'so-nnmt']);
+  });
+
   it('gives the archived sheet a random public code that its staff and system views show', () => {
     expect(publicCode).toMatch(/^[a-z2-7]{26}$/);
     // The request's own status names it too, for the dossier system to print or link.

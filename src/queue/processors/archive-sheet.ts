@@ -36,7 +36,16 @@ export async function processArchiveSheet(payload: ArchiveSheetPayload, context:
   const path = await restoreInput(deps, done.sha256);
   let target: { sheetId: number; revision: number };
   try {
-    const added = await deps.archive.add({ file: path, sha256: done.sha256, metadata: sheet.metadata, readSignatures: deps.readSignatures, actor: `system:${request.owner}`, history: historyOf(request, sheet, payload.step), publicCode: sheet.publicCode || undefined });
+    const added = await deps.archive.add({
+      file: path,
+      sha256: done.sha256,
+      metadata: sheet.metadata,
+      readSignatures: deps.readSignatures,
+      actor: `system:${request.owner}`,
+      history: historyOf(request, sheet, payload.step),
+      publicCode: sheet.publicCode || undefined,
+      addedSignatureRole: done.role,
+    });
     target = { sheetId: added.sheetId, revision: added.revision };
   } catch (error) {
     // Archived by an earlier run that died before recording it here.
