@@ -45,6 +45,8 @@ export interface StampTemplates {
   /** Used by --visible without --template. */
   defaults: StampTemplate;
   templates: Record<string, StampTemplate>;
+  /** Other names of templates (alias → template name). */
+  aliases: Record<string, string>;
   /** Where they were read from. */
   source: string;
 }
@@ -148,7 +150,16 @@ export function parseStampTemplates(json: unknown, source: string): StampTemplat
     if (!/^[a-z0-9][a-z0-9-]*$/.test(role)) invalid(source, `role name "${role}" must be lower-case letters, digits and hyphens`);
     templates[role] = parseTemplate(value, `templates.${role}`, source, defaults);
   }
-  return { defaults, templates, source };
+  // Other names of the same roles (a dossier system's "department", the archive's role names):
+  // a signing request's role or `--template` may use either, and gets the same block.
+  const aliases = json['aliases'] ?? {};
+  if (!isRecord(aliases)) invalid(source, '"aliases" must be an object of other name → template');
+  for (const [alias, target] of Object.entries(aliases)) {
+    if (!/^[a-z0-9][a-z0-9-]*$/.test(alias)) invalid(source, `alias "${alias}" must be lower-case letters, digits and hyphens`);
+    if (templates[alias] !== undefined) invalid(source, `alias "${alias}" is already a template`);
+    if (typeof target !== 'string' || !Object.hasOwn(templates, target)) invalid(source, `alias "${alias}" names no template (${JSON.stringify(target)})`);
+  }
+  return { defaults, templates, aliases: aliases as Record<string, string>, source };
 }
 
 /** Reads stamp templates from `path`, or the shipped ones. */
@@ -174,13 +185,18 @@ export async function loadStampTemplates(path: string = defaultStampTemplatesPat
 /** The template of `role`, or the defaults when no role is given. */
 export function resolveStampTemplate(templates: StampTemplates, role?: string): StampTemplate {
   if (role === undefined) return templates.defaults;
-  const template = templates.templates[role];
+  const template = templates.templates[templates.aliases[role] ?? role];
   if (!template) {
-    throw new MapsignError('USAGE_INVALID', `no stamp template "${role}" in ${templates.source}; known: ${Object.keys(templates.templates).join(', ')}`, {
-      details: { template: role, known: Object.keys(templates.templates) },
+    throw new MapsignError('USAGE_INVALID', `no stamp template "${role}" in ${templates.source}; known: ${stampTemplateNames(templates).join(', ')}`, {
+      details: { template: role, known: stampTemplateNames(templates) },
     });
   }
   return template;
+}
+
+/** The names a role's template may be asked by: the templates' and their aliases. */
+export function stampTemplateNames(templates: Pick<StampTemplates, 'templates' | 'aliases'>): string[] {
+  return [...Object.keys(templates.templates), ...Object.keys(templates.aliases)];
 }
 
 /** Fills the {fields} of each line; a line naming a field without a value is left out. */

@@ -25,7 +25,7 @@ export { buildStampAppearance } from './appearance.js';
 export type { StampAppearance, StampAppearanceOptions, StampFontWeight, StampTextLine } from './appearance.js';
 export { STAMP_CORNERS, millimetresToPoints, placeStamp, placementForRect, visiblePageSizeMm } from './appearance-placement.js';
 export type { PdfMatrix, PlaceStampOptions, StampBoxMm, StampCorner, StampPage, StampPlacement } from './appearance-placement.js';
-export { STAMP_FIELD_NAMES, defaultStampTemplatesPath, fillStampLines, formatStampTime, loadStampTemplates, parseStampTemplates, resolveStampTemplate } from './appearance-templates.js';
+export { STAMP_FIELD_NAMES, defaultStampTemplatesPath, fillStampLines, formatStampTime, loadStampTemplates, parseStampTemplates, resolveStampTemplate, stampTemplateNames } from './appearance-templates.js';
 export type { StampFields, StampTemplate, StampTemplates } from './appearance-templates.js';
 export { planStampedSignatureField } from './appearance-field.js';
 export type { StampedSignatureFieldOptions, StampedSignatureFieldPlan, VisibleStampOptions } from './appearance-field.js';

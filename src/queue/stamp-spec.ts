@@ -45,6 +45,8 @@ export interface ServiceStampTemplate {
 export interface ServiceStampTemplates {
   defaults: ServiceStampTemplate;
   templates: Record<string, ServiceStampTemplate>;
+  /** Other names of templates (alias → template name). */
+  aliases?: Record<string, string>;
 }
 
 /** A signer's stamp images (PNG bytes), from its key's configuration. */
@@ -65,7 +67,7 @@ export interface BuildServiceStampOptions {
 /** The stamp options of signPdf: the template's lines and fields, the request's box and corner over the template's. */
 export function buildServiceStamp(options: BuildServiceStampOptions): VisibleStamp {
   const { spec, templates } = options;
-  const template = spec.template === null ? templates.defaults : templates.templates[spec.template];
+  const template = spec.template === null ? templates.defaults : templates.templates[templates.aliases?.[spec.template] ?? spec.template];
   if (!template) {
     // Accepted by the API, gone from this worker's templates file since.
     throw new MapsignError('STAMP_TEMPLATE_UNKNOWN', `no stamp template ${JSON.stringify(spec.template)} in the service's stamp templates`, { details: { template: spec.template } });

@@ -283,7 +283,7 @@ describe('stamp requests the service refuses', () => {
   it('answers 400 STAMP_TEMPLATE_UNKNOWN for a template it does not have, 400 USAGE_INVALID for a bad box or corner', async () => {
     const bad = async (key: string, stamp: unknown) =>
       (await submit(key, { signatures: [{ role: 'so-nnmt', signer: 'department-seal', stamp }], sheets: [{ part: 's1', metadata: sheetMetadata(603) }] }, sheetPdf[2]!)).json();
-    expect(await bad('bad-template', { template: 'department' })).toMatchObject({ status: 400, code: 'STAMP_TEMPLATE_UNKNOWN' });
+    expect(await bad('bad-template', { template: 'chi-cuc-quan-ly-dat-dai' })).toMatchObject({ status: 400, code: 'STAMP_TEMPLATE_UNKNOWN' });
     expect(await bad('bad-box', { box: [1, 2, 3] })).toMatchObject({ status: 400, code: 'USAGE_INVALID' });
     expect(await bad('bad-corner', { corner: 'middle' })).toMatchObject({ status: 400, code: 'USAGE_INVALID' });
   });

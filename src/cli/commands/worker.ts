@@ -31,7 +31,7 @@ async function loadModules() {
     import('./archive.js'),
     import('../../pdf/index.js'),
   ]);
-  return { pino: pinoModule.pino, archive, api, pki, queue, signing, verify, readSignatureFacts: archiveCommand.readSignatureFacts, loadStampTemplates: pdf.loadStampTemplates };
+  return { pino: pinoModule.pino, archive, api, pki, queue, signing, verify, readSignatureFacts: archiveCommand.readSignatureFacts, loadStampTemplates: pdf.loadStampTemplates, stampTemplateNames: pdf.stampTemplateNames };
 }
 
 export interface ServiceRuntime {
@@ -260,7 +260,7 @@ export async function openServiceRuntime(config: ServiceConfig, options: OpenSer
     service,
     processorDeps,
     verifyReport,
-    stampTemplateNames: Object.keys(stampTemplates.templates),
+    stampTemplateNames: modules.stampTemplateNames(stampTemplates),
     isTrustConfigured: trust !== undefined,
     async startWorkers(kinds) {
       const handler = createJobHandler(processorDeps);

@@ -41,6 +41,13 @@ describe('the shipped stamp templates', () => {
     expect(Object.keys(shipped.templates).sort()).toEqual([...ROLES].sort());
   });
 
+  it('answer to the role names of dossier systems and of the archive with the same four blocks', () => {
+    expect(resolveStampTemplate(shipped, 'department')).toBe(resolveStampTemplate(shipped, 'so-nnmt'));
+    expect(resolveStampTemplate(shipped, 'survey-unit')).toBe(resolveStampTemplate(shipped, 'don-vi-do-dac'));
+    expect(resolveStampTemplate(shipped, 'ubnd-cap-xa')).toBe(resolveStampTemplate(shipped, 'ubnd-xa'));
+    expect(resolveStampTemplate(shipped, 'van-phong-dang-ky-dat-dai')).toBe(resolveStampTemplate(shipped, 'van-phong-dang-ky'));
+  });
+
   it('give the four roles non-overlapping boxes in one row along the bottom of an A1 sheet, every rotation', () => {
     for (const rotate of [0, 90, 180, 270] as const) {
       const page: StampPage = { mediaBox: [0, 0, 1684, 2384], cropBox: [0, 0, 1684, 2384], rotate, userUnit: 1 };
@@ -81,6 +88,13 @@ describe('parseStampTemplates', () => {
     expect(parsed.templates['so-nnmt']).toMatchObject({ label: 'Sở', corner: 'br', box: { x: 10, y: 10, width: 90, height: 40 } });
   });
 
+  it('gives a template other names, by which a role finds the same block', () => {
+    const parsed = parseStampTemplates(minimal({ aliases: { department: 'so-nnmt' } }), 'test');
+    expect(resolveStampTemplate(parsed, 'department')).toBe(parsed.templates['so-nnmt']);
+    expect(Object.keys(parsed.templates)).toEqual(['so-nnmt']);
+    expect(() => resolveStampTemplate(parsed, 'commune')).toThrow(/known: so-nnmt, department/);
+  });
+
   it('normalises text to NFC', () => {
     const nfd = 'Nguyễn'.normalize('NFD');
     const parsed = parseStampTemplates(minimal({ templates: { a: { title: nfd, lines: [{ text: `${nfd} {title}` }] } } }), 'test');
@@ -96,6 +110,8 @@ describe('parseStampTemplates', () => {
     ['an unknown key', { templates: { a: { colour: 'red' } } }],
     ['a bad role name', { templates: { 'Sở NNMT': {} } }],
     ['a wrong version', { version: 2 }],
+    ['an alias of no template', { aliases: { department: 'so-tnmt' } }],
+    ['an alias that is a template', { aliases: { 'so-nnmt': 'so-nnmt' } }],
     ['a bad weight', { templates: { a: { lines: [{ text: 'x', weight: 'bold' }] } } }],
   ])('refuses %s with CONFIG_INVALID', (_label, overrides) => {
     expect(() => parseStampTemplates(minimal(overrides), 'test')).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
