@@ -156,7 +156,8 @@ export function createFileSink(handle: FileHandle, isDurable: boolean): Writable
   });
 }
 
-function isProcessAlive(pid: number): boolean {
+/** Whether a process of this host with `pid` still runs (one of another user counts as running). */
+export function isProcessAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -23,7 +23,7 @@ export { archiveConfigFromEnv, DEFAULT_MAX_BLOB_BYTES } from './config.js';
 export type { ArchiveConfig } from './config.js';
 
 /** The content-addressed blob store interface and its file-system implementation. */
-export { FsBlobStore, isSha256Hex, openFsBlobStore, toStorageError } from './blob-store.js';
+export { FsBlobStore, isProcessAlive, isSha256Hex, openFsBlobStore, toStorageError } from './blob-store.js';
 export type { AdoptBlobOptions, BlobInfo, BlobRange, BlobStore, FsBlobStoreOptions, PutBlobOptions, PutBlobResult, StagedBlob, TemporaryFileInfo } from './blob-store.js';
 
 /** The catalog interface and both implementations. */

@@ -140,6 +140,15 @@ export function isAttributeDer(der: Buffer): boolean {
   return members !== null && members.length === 2 && members[0]!.tag === 0x06 && members[1]!.tag === SET;
 }
 
+/** The members of the first SignerInfo (the last member of SignedData, a SET), and how many SignerInfos there are. */
+function signerInfoOf(der: Buffer, path: SignedDataPath): { members: Element[]; count: number } | null {
+  const signerInfos = path.members[path.members.length - 1];
+  const infos = signerInfos?.tag === SET ? children(der, signerInfos) : null;
+  const first = infos?.[0];
+  const members = first?.tag === SEQUENCE ? children(der, first) : null;
+  return infos && members ? { members, count: infos.length } : null;
+}
+
 /**
  * Adds `unsignedAttrs [1] IMPLICIT` with these DER attributes (in the order given) to the one
  * SignerInfo of a DER ContentInfo(SignedData) that has none. A signature time-stamp token holds
@@ -147,11 +156,9 @@ export function isAttributeDer(der: Buffer): boolean {
  */
 export function appendUnsignedAttributes(der: Buffer, attributes: readonly Buffer[]): Buffer {
   const path = walk(der);
-  const signerInfos = path?.members[path.members.length - 1];
-  const infos = path && signerInfos?.tag === SET ? children(der, signerInfos) : null;
-  const signerInfo = infos?.length === 1 ? infos[0]! : undefined;
-  const members = signerInfo?.tag === SEQUENCE ? children(der, signerInfo) : null;
-  if (path === null || path.contentInfo.end !== der.length || !signerInfos || !members || members.some((m) => m.tag === CONTEXT_1_CONSTRUCTED)) {
+  const signer = path === null ? null : signerInfoOf(der, path);
+  const members = signer?.count === 1 ? signer.members : null;
+  if (path === null || path.contentInfo.end !== der.length || !members || members.some((m) => m.tag === CONTEXT_1_CONSTRUCTED)) {
     throw new Error('not a DER ContentInfo(SignedData) with one SignerInfo without unsigned attributes');
   }
   const newSignerInfo = wrap(SEQUENCE, [...members.map((m) => der.subarray(m.start, m.end)), wrap(CONTEXT_1_CONSTRUCTED, [...attributes])]);
@@ -193,10 +200,7 @@ export function encodeAttribute(oidDer: Buffer, value: Buffer): Buffer {
  */
 export function unsignedAttributeValues(der: Buffer, oidDer: Buffer): Buffer[] | null {
   const path = walk(der);
-  const signerInfos = path?.members[path.members.length - 1];
-  const infos = path && signerInfos?.tag === SET ? children(der, signerInfos) : null;
-  const signerInfo = infos?.[0];
-  const members = signerInfo?.tag === SEQUENCE ? children(der, signerInfo) : null;
+  const members = path === null ? null : (signerInfoOf(der, path)?.members ?? null);
   if (!members) return null;
   const unsigned = members.find((m) => m.tag === CONTEXT_1_CONSTRUCTED);
   if (!unsigned) return [];

@@ -63,11 +63,13 @@ export function readSignedData(der: Buffer): SignedDataDetails {
   if (!Buffer.isBuffer(der) || der.length === 0) throw new MapsignError('CMS_MALFORMED', 'CMS SignedData is empty or not a Buffer');
   // The same /Contents is read several times over (archive facts, verification, its CMS check).
   const key = createHash('sha256').update(der).digest('base64');
-  const hit = recentlyRead.get(key);
-  if (hit !== undefined) return { ...hit, certificates: [...hit.certificates], signedAttributeOids: [...hit.signedAttributeOids], unsignedAttributeOids: [...hit.unsignedAttributeOids] };
-  const details = decodeSignedData(der);
-  if (recentlyRead.size >= RECENTLY_READ_LIMIT) recentlyRead.delete(recentlyRead.keys().next().value!);
-  recentlyRead.set(key, details);
+  let details = recentlyRead.get(key);
+  if (details === undefined) {
+    details = decodeSignedData(der);
+    if (recentlyRead.size >= RECENTLY_READ_LIMIT) recentlyRead.delete(recentlyRead.keys().next().value!);
+    recentlyRead.set(key, details);
+  }
+  // The caller's own arrays: what it does to them never reaches the cache.
   return { ...details, certificates: [...details.certificates], signedAttributeOids: [...details.signedAttributeOids], unsignedAttributeOids: [...details.unsignedAttributeOids] };
 }
 

@@ -6,6 +6,7 @@
 import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
+import { isProcessAlive } from '../archive/index.js';
 import { backoffDelay, emptyCounts, type FlowJob, type JobCounts, type JobEvent, type JobHandler, type JobQueue, type JobState, type RetryPolicy, type WorkerOptions } from './adapter.js';
 import type { JobKind } from './jobs/index.js';
 import { immediate, type ServiceDatabase } from './service-db.js';
@@ -67,15 +68,6 @@ export interface EmbeddedQueueOptions {
   leaseMs?: number;
   /** Idle polling interval (new jobs of this process wake workers at once). Default 500 ms. */
   pollMs?: number;
-}
-
-function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 export class EmbeddedQueue implements JobQueue {
