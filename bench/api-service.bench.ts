@@ -8,9 +8,10 @@
 // queue, or the workers sign and one more process archives, verifies and notifies.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { openAsBlob } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
-import { createServer } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { Agent, createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,6 +38,26 @@ interface Result {
   seconds: number;
   sheetsPerMinute: number;
   p95Seconds: number | null;
+  /** CPU milliseconds per sheet, by process (user + system), where measured. */
+  cpuPerSheet?: Record<string, number>;
+}
+
+/** User + system CPU seconds a live process has used so far (Linux /proc; null elsewhere). */
+async function cpuSecondsOf(pid: number | undefined): Promise<number | null> {
+  if (pid === undefined) return null;
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null);
+  if (stat === null) return null;
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime are fields 14 and 15 of stat(5), in clock ticks (100 per second on Linux).
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** The process id of the Redis server at redisUrl, to count its CPU too. */
+function redisPid(): number | undefined {
+  const url = new URL(redisUrl);
+  const info = spawnSync('redis-cli', ['-h', url.hostname, '-p', url.port || '6379', 'info', 'server'], { encoding: 'utf8' }).stdout ?? '';
+  const match = /process_id:(\d+)/.exec(info);
+  return match ? Number(match[1]) : undefined;
 }
 
 function isRedisUp(): boolean {
@@ -59,6 +80,7 @@ async function pool(count: number, parallel: number, work: (index: number) => Pr
 async function bare(input: string, parallel: number): Promise<Result> {
   const keySource = await openPkcs12KeySource({ path: pki.p12.departmentSeal, password: pki.password });
   const latencies: number[] = [];
+  const cpuBefore = process.cpuUsage();
   const started = performance.now();
   await pool(sheets, parallel, async (i) => {
     const t0 = performance.now();
@@ -68,7 +90,8 @@ async function bare(input: string, parallel: number): Promise<Result> {
     latencies.push((performance.now() - t0) / 1000);
   });
   const seconds = (performance.now() - started) / 1000;
-  return { label: `bare signPdf, ${parallel} at a time`, seconds, sheetsPerMinute: (sheets / seconds) * 60, p95Seconds: percentile(latencies, 95) };
+  const cpu = process.cpuUsage(cpuBefore);
+  return { label: `bare signPdf, ${parallel} at a time`, seconds, sheetsPerMinute: (sheets / seconds) * 60, p95Seconds: percentile(latencies, 95), cpuPerSheet: { bare: (cpu.user + cpu.system) / 1000 / sheets } };
 }
 
 function start(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
@@ -87,6 +110,43 @@ function start(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
 }
 
 let isStopping = false;
+
+const uploadAgent = new Agent({ keepAlive: true, maxSockets: uploadsInFlight });
+
+/**
+ * One multipart request (`request` JSON, then the sheet as part `s1`), the file streamed from disk.
+ * The client of a dossier system runs on its own machine; here it shares the two cores with the
+ * service, so it is kept as cheap as curl would be (fetch with FormData costs several times more).
+ */
+async function postMultipart(url: string, requestJson: string, file: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+  const boundary = `mapsign-bench-${randomBytes(12).toString('hex')}`;
+  const head = Buffer.from(
+    `--${boundary}\r\nContent-Disposition: form-data; name="request"\r\nContent-Type: application/json\r\n\r\n${requestJson}\r\n` +
+      `--${boundary}\r\nContent-Disposition: form-data; name="s1"; filename="sheet.pdf"\r\nContent-Type: application/pdf\r\n\r\n`,
+  );
+  const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+  const size = (await stat(file)).size;
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(url, {
+      method: 'POST',
+      agent: uploadAgent,
+      headers: { ...headers, 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': String(head.length + size + tail.length) },
+    });
+    request.once('error', reject);
+    request.once('response', (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (body += chunk));
+      response.once('end', () => resolve({ status: response.statusCode ?? 0, body }));
+      response.once('error', reject);
+    });
+    request.write(head);
+    const source = createReadStream(file, { highWaterMark: 1 << 20 });
+    source.once('error', (error) => request.destroy(error));
+    source.once('end', () => request.end(tail));
+    source.pipe(request, { end: false });
+  });
+}
 
 async function listening(child: ChildProcess): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -145,25 +205,38 @@ async function service(input: string, workers: number, useRedis: boolean, layout
   try {
     const url = await listening(server);
     const submitted = new Map<string, number>();
+    const redis = useRedis ? redisPid() : undefined;
+    const redisCpuBefore = await cpuSecondsOf(redis);
+    const cpuBefore = await Promise.all(children.map((child) => cpuSecondsOf(child.pid)));
+    const clientCpuBefore = process.cpuUsage();
     const started = performance.now();
     await pool(sheets, uploadsInFlight, async (i) => {
-      const form = new FormData();
-      form.append('request', JSON.stringify({
+      const requestJson = JSON.stringify({
         signatures: [{ role: 'department', signer: 'department-seal' }],
         sheets: [{ part: 's1', metadata: { dossierCode: '000.00.31.H56-260715-0012', procedureCode: '1.013823', procedureSuffix: 'H56', documentKind: 'ban-do-dia-chinh', province: 'Đồng Nai', commune: 'Phường Trấn Biên', sheetNumber: String(i + 1), parcelNumbers: [], scale: 1000, paperSize: 'A0', surveyUnit: 'Công ty CP Đo đạc X' } }],
         callbackUrl,
-      }));
-      form.append('s1', await openAsBlob(input, { type: 'application/pdf' }), 'sheet.pdf');
+      });
       const t0 = performance.now();
-      const response = await fetch(`${url}/v1/sign-requests`, { method: 'POST', body: form, headers: { authorization: `Bearer ${key}`, 'idempotency-key': `bench-${i}` } });
-      if (response.status !== 202) throw new Error(`upload ${i}: HTTP ${response.status} ${await response.text()}`);
-      submitted.set(((await response.json()) as { id: string }).id, t0);
+      const response = await postMultipart(`${url}/v1/sign-requests`, requestJson, input, { authorization: `Bearer ${key}`, 'idempotency-key': `bench-${i}` });
+      if (response.status !== 202) throw new Error(`upload ${i}: HTTP ${response.status} ${response.body}`);
+      submitted.set((JSON.parse(response.body) as { id: string }).id, t0);
     });
     await allDone;
     const seconds = (Math.max(...done.values()) - started) / 1000;
+    const clientCpu = process.cpuUsage(clientCpuBefore);
+    const cpuAfter = await Promise.all(children.map((child) => cpuSecondsOf(child.pid)));
+    const redisCpuAfter = await cpuSecondsOf(redis);
+    const names = ['api', ...workerProcesses.map((_, i) => (layout === 'split' && i === workerProcesses.length - 1 ? 'archive/notify' : `worker ${i + 1}`))];
+    const cpuPerSheet: Record<string, number> = { 'client (bench)': (clientCpu.user + clientCpu.system) / 1000 / sheets };
+    children.forEach((_, i) => {
+      const before = cpuBefore[i];
+      const after = cpuAfter[i];
+      if (before != null && after != null) cpuPerSheet[names[i]!] = ((after - before) * 1000) / sheets;
+    });
+    if (redisCpuBefore !== null && redisCpuAfter !== null) cpuPerSheet['redis'] = ((redisCpuAfter - redisCpuBefore) * 1000) / sheets;
     const latencies = [...submitted].map(([id, t0]) => (done.get(id)! - t0) / 1000);
     const topology = !useRedis ? 'embedded' : layout === 'all' ? `BullMQ, worker all ×${workers}` : `BullMQ, sign ×${workers} + archive/notify ×1`;
-    return { label: `service, ${workers} worker${workers > 1 ? 's' : ''} (${topology})`, seconds, sheetsPerMinute: (sheets / seconds) * 60, p95Seconds: percentile(latencies, 95) };
+    return { label: `service, ${workers} worker${workers > 1 ? 's' : ''} (${topology})`, seconds, sheetsPerMinute: (sheets / seconds) * 60, p95Seconds: percentile(latencies, 95), cpuPerSheet };
   } finally {
     isStopping = true;
     for (const child of children) child.kill('SIGTERM');
@@ -194,4 +267,12 @@ for (const [reference, measured] of rows) {
   console.log(`| ${reference.label} | ${reference.seconds.toFixed(1)} | ${reference.sheetsPerMinute.toFixed(0)} | ${reference.p95Seconds?.toFixed(2)} | 100 % |`);
   const share = (measured.sheetsPerMinute / reference.sheetsPerMinute) * 100;
   console.log(`| ${measured.label} | ${measured.seconds.toFixed(1)} | ${measured.sheetsPerMinute.toFixed(0)} | ${measured.p95Seconds?.toFixed(2)} | ${share.toFixed(0)} % ${share >= 80 ? '(target met)' : '(below the 80 % target)'} |`);
+}
+console.log('');
+console.log('CPU ms per sheet by process (user + system; the machine has 2 cores):');
+for (const measured of [...new Set(rows.flat())]) {
+  if (!measured.cpuPerSheet) continue;
+  const parts = Object.entries(measured.cpuPerSheet).map(([name, ms]) => `${name} ${ms.toFixed(1)}`);
+  const total = Object.values(measured.cpuPerSheet).reduce((a, b) => a + b, 0);
+  console.log(`- ${measured.label}: ${parts.join(', ')}; total ${total.toFixed(1)}`);
 }

@@ -29,3 +29,6 @@ export { STAMP_FIELD_NAMES, defaultStampTemplatesPath, fillStampLines, formatSta
 export type { StampFields, StampTemplate, StampTemplates } from './appearance-templates.js';
 export { planStampedSignatureField } from './appearance-field.js';
 export type { StampedSignatureFieldOptions, StampedSignatureFieldPlan, VisibleStampOptions } from './appearance-field.js';
+export { fileStampOf, forgetDigests, isSettled, markWrittenFile, recallDigest, rememberDigest } from './range-digests.js';
+export type { DigestRange } from './range-digests.js';
+export { IO_CHUNK_BYTES, giveIoBuffer, takeIoBuffer, zeroIoChunk } from './io-buffers.js';

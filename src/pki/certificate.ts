@@ -1,6 +1,7 @@
 // Reads the facts of an X.509 certificate (RFC 5280) that signing and reports need: names,
 // serial, validity, key usage and extended key usage. Parsing with pkijs/asn1js.
 
+import { createHash } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { MapsignError } from '../errors.js';
@@ -66,15 +67,58 @@ function formatName(attributes: Array<[string, string]>): string {
     .join(', ');
 }
 
-export function parseCertificate(der: Buffer): pkijs.Certificate {
-  try {
-    return pkijs.Certificate.fromBER(new Uint8Array(der));
-  } catch (error) {
-    throw new MapsignError('KEY_MALFORMED', 'certificate is not valid DER', { cause: error });
+/**
+ * What was read of a certificate, by the SHA-256 of its DER. The same few chains recur in every
+ * signature a service signs and verifies, and asn1js takes about a millisecond per certificate;
+ * a bounded map, oldest out first.
+ */
+export class CertificateMemo<T> {
+  private readonly entries = new Map<string, T>();
+  constructor(private readonly limit = 512) {}
+
+  static keyOf(der: Buffer): string {
+    return createHash('sha256').update(der).digest('base64');
+  }
+
+  get(der: Buffer, read: () => T): T {
+    const key = CertificateMemo.keyOf(der);
+    const hit = this.entries.get(key);
+    if (hit !== undefined) return hit;
+    const value = read();
+    if (this.entries.size >= this.limit) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(key, value);
+    return value;
   }
 }
 
+const decoded = new CertificateMemo<pkijs.Certificate>();
+const described = new CertificateMemo<CertificateInfo>();
+
+/** The decoded certificate, shared by every caller: read it, never change it. */
+export function parseCertificate(der: Buffer): pkijs.Certificate {
+  return decoded.get(der, () => {
+    try {
+      return pkijs.Certificate.fromBER(new Uint8Array(der));
+    } catch (error) {
+      throw new MapsignError('KEY_MALFORMED', 'certificate is not valid DER', { cause: error });
+    }
+  });
+}
+
 export function describeCertificate(der: Buffer): CertificateInfo {
+  const info = described.get(der, () => readCertificateInfo(der));
+  // Each caller gets its own arrays and dates: what it does with them never reaches the memo.
+  return {
+    ...info,
+    subjectAttributes: info.subjectAttributes.map(([key, value]) => [key, value]),
+    notBefore: new Date(info.notBefore),
+    notAfter: new Date(info.notAfter),
+    keyUsage: info.keyUsage && [...info.keyUsage],
+    extendedKeyUsage: info.extendedKeyUsage && [...info.extendedKeyUsage],
+  };
+}
+
+function readCertificateInfo(der: Buffer): CertificateInfo {
   const cert = parseCertificate(der);
   const subjectAttributes = attributesOf(cert.subject);
   const issuerAttributes = attributesOf(cert.issuer);

@@ -5,7 +5,7 @@ import { createHash, X509Certificate, type KeyObject } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { MapsignError } from '../errors.js';
-import { describeCertificate, parseCertificate, type CertificateInfo } from './certificate.js';
+import { CertificateMemo, describeCertificate, parseCertificate, type CertificateInfo } from './certificate.js';
 import { describePublicKey, describeSignatureAlgorithm, type PublicKeyFacts, type SignatureAlgorithmFacts } from './signature-algorithm.js';
 
 export const OID = {
@@ -119,8 +119,18 @@ function readUris(names: pkijs.GeneralName[] | undefined): string[] {
   return (names ?? []).filter((name) => name.type === 6 && typeof name.value === 'string').map((name) => name.value as string);
 }
 
-/** Parses DER into the facts above; raises KEY_MALFORMED for anything node:crypto or pkijs cannot read. */
+const parsedCertificates = new CertificateMemo<ParsedCertificate>();
+
+/**
+ * Parses DER into the facts above, once per certificate per process (the result is shared: read
+ * it, never change it); raises KEY_MALFORMED for anything node:crypto or pkijs cannot read.
+ */
 export function parseX509(der: Buffer): ParsedCertificate {
+  // A copy: the caller's buffer may be a view of a much larger one, or be reused.
+  return parsedCertificates.get(der, () => readX509(Buffer.from(der)));
+}
+
+function readX509(der: Buffer): ParsedCertificate {
   let x509: X509Certificate;
   try {
     x509 = new X509Certificate(der);

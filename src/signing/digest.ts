@@ -8,6 +8,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { MapsignError, fromSystemError } from '../errors.js';
 import type { HashAlgorithm } from '../cms/index.js';
 import type { PreparedRevision } from './prepare-revision.js';
+import { giveIoBuffer, IO_CHUNK_BYTES, takeIoBuffer, zeroIoChunk } from '../pdf/index.js';
 
 export interface PreparedDigest {
   hashAlgorithm: HashAlgorithm;
@@ -27,7 +28,7 @@ export interface DigestResult {
 
 export type ProgressListener = (bytesDone: number, bytesTotal: number) => void;
 
-const CHUNK_BYTES = 4 * 1024 * 1024;
+const CHUNK_BYTES = IO_CHUNK_BYTES;
 /** Chunks in flight: reads run ahead of hashing and writes trail it, on libuv's thread pool. */
 const SLOTS = 4;
 /** Flush written data to disk every this many bytes, in the background, so the final fsync is short. */
@@ -53,7 +54,7 @@ export async function copyConsuming(
   isDurable: boolean,
   inputPath: string,
 ): Promise<void> {
-  const zero = Buffer.alloc(CHUNK_BYTES);
+  const zero = zeroIoChunk();
   const pending = new Set<Promise<unknown>>();
   const track = <T>(promise: Promise<T>): Promise<T> => {
     pending.add(promise);
@@ -75,7 +76,7 @@ export async function copyConsuming(
   };
   const slots: Slot[] = [];
   for (let k = 0; k < SLOTS && k * CHUNK_BYTES < length; k++) {
-    const slot: Slot = { buffer: Buffer.allocUnsafe(CHUNK_BYTES), position: k * CHUNK_BYTES, ready: Promise.resolve(0) };
+    const slot: Slot = { buffer: takeIoBuffer(), position: k * CHUNK_BYTES, ready: Promise.resolve(0) };
     slot.ready = track(read(slot));
     slots.push(slot);
   }
@@ -106,6 +107,9 @@ export async function copyConsuming(
   } catch (error) {
     await Promise.allSettled(pending);
     throw error;
+  } finally {
+    // Every read and write of the slots has settled by now (awaited above on both paths).
+    for (const slot of slots) giveIoBuffer(slot.buffer);
   }
 }
 

@@ -5,7 +5,7 @@
 import { open, rm, type FileHandle } from 'node:fs/promises';
 import { MapsignError, PlaceholderTooSmallError, fromSystemError } from '../errors.js';
 import { estimateSignedDataSize, type HashAlgorithm } from '../cms/index.js';
-import { PdfReader, type StampPlacement, type VisibleStampOptions } from '../pdf/index.js';
+import { markWrittenFile, PdfReader, rememberDigest, type StampPlacement, type VisibleStampOptions } from '../pdf/index.js';
 import { createRevocationChecker, type KeySource } from '../pki/index.js';
 import { checkSigner, type CheckSignerOptions, type CheckSignerResult } from './check-signer.js';
 import { copyAndDigest, type ProgressListener } from './digest.js';
@@ -90,6 +90,18 @@ const MAX_ATTEMPTS = 3;
 /** Room for a signature time-stamp token with its TSA chain. */
 const TIMESTAMP_RESERVE_BYTES = 12_000;
 
+/**
+ * Remembers the digests this pass computed over every byte of the output, under the file's stamp:
+ * a verification of the same unchanged file in this process does not read it again.
+ */
+async function rememberOutputDigests(path: string, hashAlgorithm: HashAlgorithm, byteRange: [number, number, number, number], digest: Buffer, size: number, sha256: string): Promise<void> {
+  const stamp = await markWrittenFile(path);
+  if (stamp === null) return;
+  const [, a, b, c] = byteRange;
+  rememberDigest(stamp, { algorithm: hashAlgorithm, a, b, end: b + c }, digest);
+  rememberDigest(stamp, { algorithm: 'sha256', a: size, b: size, end: size }, Buffer.from(sha256, 'hex'));
+}
+
 export async function signPdf(options: SignPdfOptions): Promise<SignPdfResult> {
   const hashAlgorithm = options.hashAlgorithm ?? 'sha256';
   const signingTime = options.signingTime ?? new Date();
@@ -162,6 +174,7 @@ export async function signPdf(options: SignPdfOptions): Promise<SignPdfResult> {
         output = undefined;
         await publishTemporaryFile(state.handle, temp, options.output, isDurable);
         isDone = true;
+        await rememberOutputDigests(options.output, hashAlgorithm, prepared.byteRange, Buffer.from(prepared.digest, 'hex'), size, sha256);
         return {
           output: options.output,
           fieldName: revision.fieldName,

@@ -5,8 +5,9 @@
 // reused buffers (one read ahead while the other is hashed); memory does not grow with the file.
 
 import { createHash, type Hash } from 'node:crypto';
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { fromSystemError, MapsignError } from '../errors.js';
+import { fileStampOf, giveIoBuffer, IO_CHUNK_BYTES, isSettled, recallDigest, rememberDigest, takeIoBuffer } from '../pdf/index.js';
 
 export interface HashJob {
   algorithm: string;
@@ -18,7 +19,7 @@ export interface HashJob {
 
 export type HashProgress = (bytesDone: number, bytesTotal: number) => void;
 
-const CHUNK_BYTES = 4 * 1024 * 1024;
+const CHUNK_BYTES = IO_CHUNK_BYTES;
 
 interface JobState {
   job: HashJob;
@@ -32,8 +33,38 @@ interface Group {
   next: number;
 }
 
-/** Hashes every job in one pass over `path` and returns the digests in job order. */
+/**
+ * Hashes every job in one pass over `path` and returns the digests in job order. When this process
+ * already hashed the same ranges of the same unchanged file (see pdf/range-digests.ts), it returns
+ * those digests without reading the file.
+ */
 export async function hashRanges(path: string, jobs: HashJob[], onProgress?: HashProgress): Promise<Buffer[]> {
+  const handle = await open(path, 'r').catch((error: unknown) => {
+    throw fromSystemError(error, path);
+  });
+  try {
+    const stats = await handle.stat({ bigint: true });
+    const stamp = fileStampOf(stats);
+    const recalled = stamp === null ? [] : jobs.map((job) => recallDigest(stamp, job));
+    if (stamp !== null && recalled.every((digest) => digest !== undefined)) {
+      const total = Math.max(0, ...jobs.map((j) => j.end));
+      onProgress?.(total, total);
+      return recalled as Buffer[];
+    }
+    const digests = await hashOpenFile(handle, path, jobs, onProgress);
+    // Remembered only when the file did not change while it was read, and changed long enough ago
+    // that a later write must move its mtime.
+    const after = fileStampOf(await handle.stat({ bigint: true }));
+    if (stamp !== null && after === stamp && isSettled(stats)) jobs.forEach((job, i) => rememberDigest(stamp, job, digests[i]!));
+    return digests;
+  } catch (error) {
+    throw fromSystemError(error, path);
+  } finally {
+    await handle.close();
+  }
+}
+
+async function hashOpenFile(handle: FileHandle, path: string, jobs: HashJob[], onProgress?: HashProgress): Promise<Buffer[]> {
   const states: JobState[] = jobs.map((job) => ({ job, hash: null }));
   const groups = new Map<string, Group>();
   for (const state of states) {
@@ -70,11 +101,9 @@ export async function hashRanges(path: string, jobs: HashJob[], onProgress?: Has
     }
   };
 
-  const handle = await open(path, 'r').catch((error: unknown) => {
-    throw fromSystemError(error, path);
-  });
+  const buffers = [takeIoBuffer(), takeIoBuffer()];
+  let pending: Promise<number> | null = null;
   try {
-    const buffers = [Buffer.allocUnsafe(CHUNK_BYTES), Buffer.allocUnsafe(CHUNK_BYTES)];
     const read = async (slot: number, position: number): Promise<number> => {
       const wanted = Math.min(CHUNK_BYTES, total - position);
       let filled = 0;
@@ -87,7 +116,7 @@ export async function hashRanges(path: string, jobs: HashJob[], onProgress?: Has
     };
     let position = 0;
     let slot = 0;
-    let pending: Promise<number> | null = total > 0 ? read(0, 0) : null;
+    pending = total > 0 ? read(0, 0) : null;
     while (pending) {
       const bytes = await pending;
       const nextPosition = position + bytes;
@@ -101,10 +130,10 @@ export async function hashRanges(path: string, jobs: HashJob[], onProgress?: Has
     for (const group of groups.values()) {
       for (; group.next < group.pending.length; group.next++) group.pending[group.next]!.hash = group.shared.copy();
     }
-  } catch (error) {
-    throw fromSystemError(error, path);
   } finally {
-    await handle.close();
+    // A read still in flight (after a failure) must land before its buffer is used again.
+    if (pending) await pending.catch(() => undefined);
+    buffers.forEach(giveIoBuffer);
   }
   return states.map((s) => s.hash!.digest());
 }
