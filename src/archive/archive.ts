@@ -54,6 +54,11 @@ export interface AddSheetOptions {
    * @throws MapsignError `USAGE_INVALID` when it is not a public code
    */
   publicCode?: string;
+  /**
+   * A verification report of this file, made before archiving it: stored with the new revision in
+   * the same commit, instead of by a recordVerification after it (one commit, one flush, less).
+   */
+  verification?: { isValid: boolean; report: unknown; actor?: string };
 }
 
 export interface AddSheetResult {
@@ -215,6 +220,7 @@ export class Archive {
       archivedAt: Date.now(),
       events,
       intent: { sha256: put.sha256, owner },
+      ...(options.verification ? { verification: { isValid: options.verification.isValid, report: options.verification.report, actor: options.verification.actor ?? DEFAULT_ACTOR } } : {}),
     };
     try {
       const [result] = await this.catalog.commitSheets([input]);

@@ -23,6 +23,22 @@ export interface CommitSheetInput {
   events: AuditEvent[];
   /** The ingest intent this commit completes, removed in the same transaction. */
   intent?: { sha256: string; owner: string };
+  /**
+   * A verification report of this very file, stored with it (status `verified` or `invalid`, and a
+   * `verified` audit entry after the others) in the same transaction.
+   */
+  verification?: CommitVerification;
+}
+
+export interface CommitVerification {
+  isValid: boolean;
+  report: unknown;
+  actor: string;
+}
+
+/** The audit entry of a verification stored with its revision. */
+export function verifiedEventOf(verification: CommitVerification, sheetId: number, revision: number, sha256: string): AuditEvent {
+  return { kind: 'verified', sheetId, sha256, actor: verification.actor, details: { revision, isValid: verification.isValid } };
 }
 
 export interface CommitSheetResult {

@@ -32,6 +32,11 @@ export { openSqliteCatalog, SqliteCatalog } from './sqlite/sqlite-catalog.js';
 export type { OpenSqliteCatalogOptions } from './sqlite/sqlite-catalog.js';
 export { openPostgresCatalog, PostgresCatalog } from './postgres/postgres-catalog.js';
 export type { OpenPostgresCatalogOptions } from './postgres/postgres-catalog.js';
+/** A migrated pool in the catalog's schema for other modules' tables (pg stays here), and its transactions and errors. */
+export { openPostgresPool, withPostgresTransaction } from './postgres/postgres-pool.js';
+export type { OpenPostgresPoolOptions } from './postgres/postgres-pool.js';
+export type { PostgresMigration, PostgresMigrationSet } from './postgres/postgres-migrate.js';
+export { translatePgError } from './postgres/postgres-errors.js';
 export { LATEST_VERSION as CATALOG_SCHEMA_VERSION } from './migrations/index.js';
 export type { SignatureInput } from './rows.js';
 export { DEFAULT_SEARCH_TUNING } from './search-sql.js';

@@ -5,7 +5,7 @@
 import pg from 'pg';
 import { MapsignError } from '../../errors.js';
 import { chainAuditEvents, type AuditHead } from '../audit.js';
-import { pageSize, type Catalog, type CatalogCounts, type CommitSheetInput, type CommitSheetResult, type ExistingSheet, type IngestIntent, type RevisionBlob } from '../catalog.js';
+import { pageSize, verifiedEventOf, type Catalog, type CatalogCounts, type CommitSheetInput, type CommitSheetResult, type ExistingSheet, type IngestIntent, type RevisionBlob } from '../catalog.js';
 import { countTerms, deriveSheetRow, formatVietnamTime, serialKeyOf, toSheetRecord, type SheetRow } from '../rows.js';
 import { buildTextFirstSql, buildWalkCountSql, buildWindowSql, DEFAULT_SEARCH_TUNING, runSearch, type SearchTuning, type SqlParam } from '../search-sql.js';
 import type { SearchPlan } from '../search.js';
@@ -264,7 +264,16 @@ export class PostgresCatalog implements Catalog {
       }
 
       await this.addTermDocs(client, rows);
-      const events = inputs.flatMap((input, i) => input.events.map((event) => ({ ...event, sheetId: event.sheetId ?? results[i]!.sheetId })));
+      const verified = inputs.flatMap((input, i) => (input.verification ? [{ input, verification: input.verification, ...results[i]! }] : []));
+      for (const { input, verification, sheetId, revision } of verified) {
+        const status = verification.isValid ? 'verified' : 'invalid';
+        await this.query('UPDATE sheets SET status = $1, updated_at = $2 WHERE id = $3', [status, input.archivedAt, sheetId], client);
+        await this.query('INSERT INTO verification_reports (sheet_id, revision, verified_at, is_valid, report) VALUES ($1, $2, $3, $4, $5)', [sheetId, revision, input.archivedAt, verification.isValid, JSON.stringify(verification.report)], client);
+      }
+      const events = inputs.flatMap((input, i) => {
+        const own = input.events.map((event) => ({ ...event, sheetId: event.sheetId ?? results[i]!.sheetId }));
+        return input.verification ? [...own, verifiedEventOf(input.verification, results[i]!.sheetId, results[i]!.revision, input.sha256)] : own;
+      });
       await this.appendAuditInTransaction(client, events, inputs[0]!.archivedAt);
       const intents = inputs.flatMap((input) => (input.intent ? [input.intent] : []));
       if (intents.length > 0) {

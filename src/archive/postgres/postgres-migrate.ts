@@ -1,10 +1,29 @@
-// Runs the catalog migrations in a PostgreSQL schema: one transaction under an advisory lock per
-// schema, so concurrent starts wait for one migrator and then find nothing to do.
+// Runs versioned migrations in a PostgreSQL schema: one transaction under an advisory lock per
+// schema, so concurrent starts wait for one migrator and then find nothing to do. The catalog's
+// migrations are the default set; the service's tables (requests, API keys) bring their own
+// ledger table and take the same lock, so that no two migrators create the schema at once.
 
 import type pg from 'pg';
 import { MapsignError } from '../../errors.js';
 import { BACKFILL_BATCH, LATEST_VERSION, MIGRATIONS, MIGRATIONS_TABLE_SQL, type MigrationBackfill } from '../migrations/index.js';
 import { newPublicCode } from '../public-code.js';
+
+/** One PostgreSQL migration: never edited once released, the next version is added instead. */
+export interface PostgresMigration {
+  version: number;
+  name: string;
+  postgres: string;
+  backfill?: MigrationBackfill;
+}
+
+/** A list of migrations with the table that records which ran, and what they are of (for messages). */
+export interface PostgresMigrationSet {
+  ledger: string;
+  label: string;
+  migrations: readonly PostgresMigration[];
+}
+
+const CATALOG_SET: PostgresMigrationSet = { ledger: 'schema_migrations', label: 'catalog', migrations: MIGRATIONS };
 
 /** Gives every row of the backfill's table whose column is NULL a new public code, a batch per statement. */
 async function backfill(client: pg.PoolClient, spec: MigrationBackfill): Promise<void> {
@@ -16,24 +35,25 @@ async function backfill(client: pg.PoolClient, spec: MigrationBackfill): Promise
   }
 }
 
-export async function runMigrations(pool: pg.Pool, schema: string): Promise<void> {
+export async function runMigrations(pool: pg.Pool, schema: string, set: PostgresMigrationSet = CATALOG_SET): Promise<void> {
+  const latest = set === CATALOG_SET ? LATEST_VERSION : Math.max(0, ...set.migrations.map((m) => m.version));
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
     // One migrator per schema at a time; the others wait here and then find nothing to do.
     await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`mapsign-migrations:${schema}`]);
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-    await client.query(MIGRATIONS_TABLE_SQL);
-    const applied = new Set((await client.query('SELECT version FROM schema_migrations')).rows.map((r: { version: number }) => Number(r.version)));
+    await client.query(set === CATALOG_SET ? MIGRATIONS_TABLE_SQL : MIGRATIONS_TABLE_SQL.replace('schema_migrations', set.ledger));
+    const applied = new Set((await client.query(`SELECT version FROM ${set.ledger}`)).rows.map((r: { version: number }) => Number(r.version)));
     const newest = Math.max(0, ...applied);
-    if (newest > LATEST_VERSION) {
-      throw new MapsignError('CONFIG_INVALID', `the catalog has schema version ${newest}, newer than this mapsign knows (${LATEST_VERSION}); upgrade mapsign`);
+    if (newest > latest) {
+      throw new MapsignError('CONFIG_INVALID', `the ${set.label} has schema version ${newest}, newer than this mapsign knows (${latest}); upgrade mapsign`);
     }
-    for (const migration of MIGRATIONS) {
+    for (const migration of set.migrations) {
       if (applied.has(migration.version)) continue;
       await client.query(migration.postgres);
       if (migration.backfill) await backfill(client, migration.backfill);
-      await client.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [migration.version, migration.name, Date.now()]);
+      await client.query(`INSERT INTO ${set.ledger} (version, name, applied_at) VALUES ($1, $2, $3)`, [migration.version, migration.name, Date.now()]);
     }
     await client.query('COMMIT');
   } catch (error) {

@@ -7,7 +7,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { MapsignError } from '../../errors.js';
 import { chainAuditEvents, type AuditHead } from '../audit.js';
-import { pageSize, type Catalog, type CatalogCounts, type CommitSheetInput, type CommitSheetResult, type ExistingSheet, type IngestIntent, type RevisionBlob } from '../catalog.js';
+import { pageSize, verifiedEventOf, type Catalog, type CatalogCounts, type CommitSheetInput, type CommitSheetResult, type ExistingSheet, type IngestIntent, type RevisionBlob } from '../catalog.js';
 import { LATEST_VERSION, MIGRATIONS, MIGRATIONS_TABLE_SQL, type MigrationBackfill } from '../migrations/index.js';
 import { newPublicCode } from '../public-code.js';
 import { countTerms, deriveSheetRow, formatVietnamTime, prefixUpperBound, serialKeyOf, toSheetRecord, type SheetRow } from '../rows.js';
@@ -228,6 +228,12 @@ export class SqliteCatalog implements Catalog {
               );
             }
             for (const event of input.events) events.push({ ...event, sheetId: event.sheetId ?? sheetId });
+            if (input.verification) {
+              const { isValid, report } = input.verification;
+              this.statements.setStatus.run(isValid ? 'verified' : 'invalid', input.archivedAt, sheetId);
+              this.statements.insertVerification.run(sheetId, revision, input.archivedAt, isValid ? 1 : 0, JSON.stringify(report));
+              events.push(verifiedEventOf(input.verification, sheetId, revision, input.sha256));
+            }
             if (input.intent) this.statements.removeIntent.run(input.intent.sha256, input.intent.owner);
             results.push({ sheetId, revision });
           }

@@ -34,6 +34,16 @@ export async function processArchiveSheet(payload: ArchiveSheetPayload, context:
     throw new MapsignError('JOB_OUT_OF_ORDER', `sheet ${payload.sheet} of request ${request.id}: step ${payload.step} is not signed yet`, { details: { step: sheet.step } });
   }
   const path = await restoreInput(deps, done.sha256);
+  // Verified before it is archived, so that the report goes in the archive's own commit. A report
+  // that cannot be made now can be made on demand (GET /v1/sheets/:id/verification).
+  let verification: { isValid: boolean; report: unknown; actor: string } | undefined;
+  if (deps.verifyFile) {
+    try {
+      verification = { ...(await deps.verifyFile(path)), actor: 'mapsign-service' };
+    } catch (error) {
+      deps.logger.warn({ requestId: request.id, sheet: sheet.index, step: payload.step, err: String(error) }, 'verification of the sheet before archiving failed');
+    }
+  }
   let target: { sheetId: number; revision: number };
   try {
     const added = await deps.archive.add({
@@ -45,24 +55,16 @@ export async function processArchiveSheet(payload: ArchiveSheetPayload, context:
       history: historyOf(request, sheet, payload.step),
       publicCode: sheet.publicCode || undefined,
       addedSignatureRole: done.role,
+      ...(verification ? { verification } : {}),
     });
     target = { sheetId: added.sheetId, revision: added.revision };
   } catch (error) {
-    // Archived by an earlier run that died before recording it here.
+    // Archived by an earlier run that died before recording it here (with its report, if it made one).
     if (!isMapsignError(error, 'ARCHIVE_DUPLICATE')) throw error;
     const sheetId = error.details['sheetId'];
     const revision = error.details['revision'];
     if (typeof sheetId !== 'number' || typeof revision !== 'number') throw error;
     target = { sheetId, revision };
-  }
-  if (deps.verifyFile) {
-    try {
-      const verification = await deps.verifyFile(path);
-      await deps.archive.recordVerification(target.sheetId, { revision: target.revision, isValid: verification.isValid, report: verification.report, actor: 'mapsign-service' });
-    } catch (error) {
-      // The sheet is archived; a report can be made again on demand (GET /v1/sheets/:id/verification).
-      deps.logger.warn({ requestId: request.id, sheetId: target.sheetId, err: String(error) }, 'verification of the archived sheet failed');
-    }
   }
   const nextStep = payload.step + 1;
   const nextSpec = request.signatures[nextStep];

@@ -54,7 +54,7 @@ export interface ProcessorDeps {
   publicUrl?: string | null;
   /** Options added to every signature: PAdES level, TSA, trust for the signer check. */
   signOptions?: Pick<SignPdfOptions, 'level' | 'timestamp' | 'trust' | 'revocation'>;
-  /** Validates an archived file; its report is stored with the sheet. Absent: no report is stored. */
+  /** Validates a signed file before it is archived; its report is stored with it. Absent: no report is stored. */
   verifyFile?: (path: string) => Promise<VerifyFileResult>;
   /** Adds jobs (the notification once a request is finished). */
   addFlow(flow: FlowJob): Promise<void>;
