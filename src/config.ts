@@ -37,9 +37,9 @@ export interface ServiceConfig {
   host: string;
   /** Absolute folder of the archive, the job database, uploads and API keys. */
   dataDir: string;
-  /** The archive catalog in PostgreSQL when set (DATABASE_URL), SQLite under dataDir otherwise. */
+  /** The archive catalog in PostgreSQL when set (DATABASE_URL), SQLite under dataDir otherwise; with redisUrl also the service's tables (serviceStoreOf). */
   databaseUrl: string | null;
-  /** PostgreSQL schema of the catalog (MAPSIGN_PG_SCHEMA). */
+  /** PostgreSQL schema of the catalog and the service's tables (MAPSIGN_PG_SCHEMA). */
   postgresSchema: string;
   /** BullMQ on this Redis when set; the embedded SQLite queue otherwise. */
   redisUrl: string | null;
@@ -196,6 +196,17 @@ export function parseCallbackAllowList(text: string, source = 'MAPSIGN_CALLBACK_
     }
   }
   return entries;
+}
+
+/**
+ * Where the service keeps its requests, deliveries, grants, staff claims and API keys. With both
+ * DATABASE_URL and REDIS_URL (the distributed mode) they go to PostgreSQL, so that the API and
+ * workers on any machine share them; otherwise to service.sqlite under the data folder. The
+ * embedded queue (no REDIS_URL) keeps its jobs in that SQLite file beside the requests and runs
+ * every job in one process, so PostgreSQL would give it nothing but a second database to reach.
+ */
+export function serviceStoreOf(config: Pick<ServiceConfig, 'databaseUrl' | 'redisUrl'>): 'postgres' | 'sqlite' {
+  return config.databaseUrl !== null && config.redisUrl !== null ? 'postgres' : 'sqlite';
 }
 
 /**

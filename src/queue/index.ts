@@ -6,7 +6,8 @@ import { BullmqQueue, type BullmqQueueOptions } from './bullmq-adapter.js';
 import { EmbeddedQueue, type EmbeddedQueueOptions } from './embedded-adapter.js';
 import { WorkFileStore } from './file-store.js';
 import { createJobHandler } from './job-handler.js';
-import { openServiceDatabase, type ServiceDatabase } from './service-db.js';
+import { PostgresRequestStore } from './postgres-request-store.js';
+import { openServiceDatabase, openServicePostgres, type OpenServicePostgresOptions, type ServiceDatabase, type ServicePostgres } from './service-db.js';
 import { SqliteRequestStore } from './sqlite-request-store.js';
 
 /** The queue interface both adapters implement, and its shapes. */
@@ -52,6 +53,6 @@ export type { PostCallbackOptions, PostCallbackResult } from './callback-deliver
 export { requestIdFor, SigningService, taskIdOf } from './service.js';
 export type { SignTaskOutcome, StaffSigner, SubmitOptions, SubmitResult } from './service.js';
 
-export { BullmqQueue, createJobHandler, EmbeddedQueue, openServiceDatabase, SqliteRequestStore, WorkFileStore };
-export type { BullmqQueueOptions, EmbeddedQueueOptions, ServiceDatabase };
+export { BullmqQueue, createJobHandler, EmbeddedQueue, openServiceDatabase, openServicePostgres, PostgresRequestStore, SqliteRequestStore, WorkFileStore };
+export type { BullmqQueueOptions, EmbeddedQueueOptions, OpenServicePostgresOptions, ServiceDatabase, ServicePostgres };
 export type { PutFileOptions, StoredFile } from './file-store.js';

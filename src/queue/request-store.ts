@@ -1,7 +1,8 @@
 // The request store: signing requests, their sheets' progress through the signing steps, webhook
-// deliveries and which system may read which archived sheet. One interface; the SQLite
-// implementation lives in sqlite-request-store.ts. Every step change is a compare-and-set on the
-// step number, so a retried or duplicated job can never record a second signature for a role.
+// deliveries and which system may read which archived sheet. One interface, two implementations:
+// sqlite-request-store.ts (one machine) and postgres-request-store.ts (the distributed mode). Every
+// step change is a compare-and-set on the step number, so a retried or duplicated job can never
+// record a second signature for a role.
 
 import type { SheetMetadata } from '../archive/index.js';
 import type { DeliveryRecord, SheetRecordState, SheetState, SignatureSpec, SignRequestRecord, StepRecord } from './types.js';

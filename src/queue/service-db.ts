@@ -1,10 +1,13 @@
-// The service's own SQLite database (`service.sqlite` under the data folder): requests, sheets,
-// deliveries, and the embedded queue's jobs. WAL and a busy timeout let the API and worker
-// processes of one machine share it.
+// The service's own database. SQLite (`service.sqlite` under the data folder): requests, sheets,
+// deliveries, API keys and the embedded queue's jobs; WAL and a busy timeout let the API and
+// worker processes of one machine share it. PostgreSQL (the distributed mode, config.ts
+// serviceStoreOf): the same tables but the jobs, in the catalog's schema, migrated by version.
 
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import type pg from 'pg';
+import { openPostgresPool, type PostgresMigration } from '../archive/index.js';
 import { MapsignError } from '../errors.js';
 
 export type ServiceDatabase = Database.Database;
@@ -57,3 +60,117 @@ export function translateServiceDbError(error: unknown): MapsignError | null {
   return new MapsignError('INTERNAL_ERROR', message, { cause: error, details: { sqlite: code } });
 }
 
+
+/** The service's PostgreSQL tables: a pool in their schema (search_path). */
+export interface ServicePostgres {
+  pool: pg.Pool;
+  schema: string;
+}
+
+/**
+ * The service's tables in PostgreSQL, by version (never edit a released one: add the next). The
+ * API keys table belongs to api/ but is migrated here, so that one ledger orders all of them.
+ */
+export const SERVICE_PG_MIGRATIONS: readonly PostgresMigration[] = [
+  {
+    version: 1,
+    name: 'requests-and-keys',
+    postgres: `
+CREATE TABLE sign_requests (
+  id TEXT PRIMARY KEY,
+  owner TEXT NOT NULL,
+  idempotency_key TEXT NOT NULL,
+  body_hash TEXT NOT NULL,
+  callback_url TEXT,
+  signatures TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  enqueued_at BIGINT,
+  notified_at BIGINT,
+  UNIQUE (owner, idempotency_key)
+);
+CREATE INDEX sign_requests_created ON sign_requests (created_at);
+CREATE TABLE request_sheets (
+  request_id TEXT NOT NULL REFERENCES sign_requests (id),
+  idx INTEGER NOT NULL,
+  part TEXT,
+  source_sheet_id BIGINT,
+  metadata TEXT NOT NULL,
+  public_code TEXT NOT NULL,
+  source_sha256 TEXT NOT NULL,
+  source_size BIGINT NOT NULL,
+  step INTEGER NOT NULL DEFAULT 0,
+  archived_step INTEGER NOT NULL DEFAULT 0,
+  current_sha256 TEXT NOT NULL,
+  current_size BIGINT NOT NULL,
+  state TEXT NOT NULL,
+  progress DOUBLE PRECISION NOT NULL DEFAULT 0,
+  error TEXT,
+  history TEXT NOT NULL DEFAULT '[]',
+  archive_sheet_id BIGINT,
+  next_role TEXT,
+  updated_at BIGINT NOT NULL,
+  PRIMARY KEY (request_id, idx)
+);
+CREATE INDEX request_sheets_open ON request_sheets (state, next_role);
+CREATE TABLE webhook_deliveries (
+  request_id TEXT NOT NULL REFERENCES sign_requests (id),
+  attempt INTEGER NOT NULL,
+  at BIGINT NOT NULL,
+  status INTEGER,
+  delivered BOOLEAN NOT NULL,
+  error TEXT,
+  PRIMARY KEY (request_id, attempt)
+);
+CREATE TABLE staff_claims (
+  request_id TEXT NOT NULL REFERENCES sign_requests (id),
+  idx INTEGER NOT NULL,
+  step INTEGER NOT NULL,
+  account TEXT NOT NULL,
+  claimed_at BIGINT NOT NULL,
+  PRIMARY KEY (request_id, idx)
+);
+CREATE TABLE sheet_access (
+  owner TEXT NOT NULL,
+  sheet_id BIGINT NOT NULL,
+  PRIMARY KEY (owner, sheet_id)
+);
+CREATE TABLE api_keys (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  kind TEXT NOT NULL,
+  scopes TEXT NOT NULL,
+  roles TEXT NOT NULL,
+  signer TEXT,
+  secret_sha256 TEXT NOT NULL,
+  webhook_secret TEXT,
+  created_at BIGINT NOT NULL,
+  revoked_at BIGINT
+);
+`,
+  },
+];
+
+export interface OpenServicePostgresOptions {
+  connectionString: string;
+  /** The catalog's schema (MAPSIGN_PG_SCHEMA); default `mapsign`. */
+  schema?: string;
+  /** Pool size, default 5: a few short statements per job step. */
+  maxConnections?: number;
+}
+
+/**
+ * Connects to PostgreSQL and migrates the service's tables; several processes may start at once.
+ *
+ * @throws MapsignError `CATALOG_UNAVAILABLE`, `CONFIG_INVALID` (openPostgresPool)
+ */
+export async function openServicePostgres(options: OpenServicePostgresOptions): Promise<ServicePostgres> {
+  const schema = options.schema ?? 'mapsign';
+  const pool = await openPostgresPool({
+    connectionString: options.connectionString,
+    schema,
+    maxConnections: options.maxConnections ?? 5,
+    migrations: { ledger: 'service_migrations', label: 'service database', migrations: SERVICE_PG_MIGRATIONS },
+  });
+  return { pool, schema };
+}

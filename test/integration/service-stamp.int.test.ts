@@ -55,13 +55,15 @@ beforeAll(async () => {
     'commune-chair': { p12: join(SAMPLE_PKI_DIR, 'staff-rsa.p12'), password: SAMPLE_PKI_PASSWORD, signatureImage, sealImage },
   };
   service = await startTestService({ env: { MAPSIGN_PUBLIC_URL: `${PUBLIC_URL}/`, MAPSIGN_SIGNERS: JSON.stringify(signers) } });
-  staffKey = service.runtime.keys.create({
-    name: 'binh-stamp',
-    kind: 'staff',
-    scopes: ['sheets:read'],
-    roles: ['so-nnmt'],
-    signer: { p12: join(SAMPLE_PKI_DIR, 'staff-ec.p12'), password: SAMPLE_PKI_PASSWORD, signatureImage, sealImage },
-  }).key;
+  staffKey = (
+    await service.runtime.keys.create({
+      name: 'binh-stamp',
+      kind: 'staff',
+      scopes: ['sheets:read'],
+      roles: ['so-nnmt'],
+      signer: { p12: join(SAMPLE_PKI_DIR, 'staff-ec.p12'), password: SAMPLE_PKI_PASSWORD, signatureImage, sealImage },
+    })
+  ).key;
 });
 
 afterAll(async () => {

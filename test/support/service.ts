@@ -79,15 +79,15 @@ export async function startTestService(options: StartTestServiceOptions = {}): P
   await runtime.service.resume();
   let keys: TestKeys;
   if (options.createKeys ?? true) {
-    const portal = runtime.keys.create({ name: 'portal', kind: 'system', scopes: ['sign:request', 'sheets:read'] });
-    const registry = runtime.keys.create({ name: 'registry', kind: 'system', scopes: ['sign:request', 'sheets:read'] });
-    const verifyOnly = runtime.keys.create({ name: 'checker', kind: 'system', scopes: ['verify'] });
-    const staff = runtime.keys.create({ name: 'an', kind: 'staff', scopes: ['sheets:read'], roles: ['department'], signer: { p12: join(SAMPLE_PKI_DIR, 'staff-rsa.p12'), password: 'mapsign-sample' } });
-    const staffNoKey = runtime.keys.create({ name: 'binh', kind: 'staff', scopes: ['sheets:read'], roles: ['surveyor'] });
-    const metrics = runtime.keys.create({ name: 'prometheus', kind: 'system', scopes: ['metrics'] });
+    const portal = await runtime.keys.create({ name: 'portal', kind: 'system', scopes: ['sign:request', 'sheets:read'] });
+    const registry = await runtime.keys.create({ name: 'registry', kind: 'system', scopes: ['sign:request', 'sheets:read'] });
+    const verifyOnly = await runtime.keys.create({ name: 'checker', kind: 'system', scopes: ['verify'] });
+    const staff = await runtime.keys.create({ name: 'an', kind: 'staff', scopes: ['sheets:read'], roles: ['department'], signer: { p12: join(SAMPLE_PKI_DIR, 'staff-rsa.p12'), password: 'mapsign-sample' } });
+    const staffNoKey = await runtime.keys.create({ name: 'binh', kind: 'staff', scopes: ['sheets:read'], roles: ['surveyor'] });
+    const metrics = await runtime.keys.create({ name: 'prometheus', kind: 'system', scopes: ['metrics'] });
     keys = { portal: portal.key, registry: registry.key, verifyOnly: verifyOnly.key, staff: staff.key, staffNoKey: staffNoKey.key, metrics: metrics.key, portalWebhookSecret: portal.record.webhookSecret! };
   } else {
-    keys = { portal: '', registry: '', verifyOnly: '', staff: '', staffNoKey: '', metrics: '', portalWebhookSecret: runtime.keys.get('portal')?.webhookSecret ?? '' };
+    keys = { portal: '', registry: '', verifyOnly: '', staff: '', staffNoKey: '', metrics: '', portalWebhookSecret: (await runtime.keys.get('portal'))?.webhookSecret ?? '' };
   }
   return {
     app,

@@ -20,7 +20,7 @@ export function installAuth(app: FastifyInstance, keys: ApiKeyStore): void {
     const header = request.headers.authorization;
     if (header === undefined) return;
     const match = BEARER.exec(header);
-    const record = match ? keys.authenticate(match[1]!) : null;
+    const record = match ? await keys.authenticate(match[1]!) : null;
     if (!record) throw new MapsignError('AUTH_REQUIRED', 'the API key is malformed, unknown or revoked');
     request.principal = { id: record.id, name: record.name, kind: record.kind, scopes: record.scopes, roles: record.roles, hasSigningKey: record.hasSigningKey };
     request.log.info({ principal: record.name }, 'authenticated');

@@ -1,13 +1,14 @@
 // `mapsign keys create|list|revoke`: API keys of dossier systems (scopes) and staff accounts
-// (roles and their own signing key). A new key is printed once, as the last line of the output.
+// (roles and their own signing key), in the service's store (service.sqlite, or PostgreSQL in the
+// distributed mode). A new key is printed once, as the last line of the output.
 
 import { access } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { ApiKeyStore, Scope } from '../../api/index.js';
 import { imagePaths, type SignerKeyConfig } from '../../config.js';
 import { MapsignError, fromSystemError } from '../../errors.js';
-import { loadServiceConfig, openSignerKey } from './worker.js';
+import { loadServiceConfig, openServiceStores, openSignerKey } from './worker.js';
 
 interface CreateOptions {
   name: string;
@@ -29,14 +30,13 @@ function isScope(value: string): value is Scope {
   return (SCOPES as readonly string[]).includes(value);
 }
 
-async function withKeys<T>(work: (keys: ApiKeyStore) => T | Promise<T>): Promise<T> {
-  const config = loadServiceConfig();
-  const [{ ApiKeyStore }, { openServiceDatabase }] = await Promise.all([import('../../api/index.js'), import('../../queue/index.js')]);
-  const db = openServiceDatabase(join(config.dataDir, 'service.sqlite'));
+/** Where the service reads keys: service.sqlite, or PostgreSQL with DATABASE_URL and REDIS_URL. */
+async function withKeys<T>(work: (keys: ApiKeyStore) => Promise<T>): Promise<T> {
+  const stores = await openServiceStores(loadServiceConfig());
   try {
-    return await work(new ApiKeyStore(db));
+    return await work(stores.keys);
   } finally {
-    db.close();
+    await stores.close();
   }
 }
 
@@ -48,7 +48,7 @@ function list(value: string | undefined): string[] {
 }
 
 export function registerKeys(program: Command): void {
-  const keys = program.command('keys').description('API keys of dossier systems and staff accounts (stored hashed under MAPSIGN_DATA_DIR)');
+  const keys = program.command('keys').description('API keys of dossier systems and staff accounts (stored hashed under MAPSIGN_DATA_DIR, or in PostgreSQL with DATABASE_URL and REDIS_URL)');
   keys
     .command('create')
     .description('create a key and print it once, on the last line')

@@ -1,6 +1,7 @@
 // `mapsign worker KIND…` (with REDIS_URL: run the BullMQ workers of these job kinds), and the
 // service runtime every entry point builds: configuration → request store, working files,
-// archive, API keys, queue adapter, key sources, processors' dependencies.
+// archive, API keys, queue adapter, key sources, processors' dependencies. The request store and
+// API keys live in service.sqlite, or in PostgreSQL with DATABASE_URL and REDIS_URL (serviceStoreOf).
 
 import { readFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
@@ -9,10 +10,10 @@ import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import type { Archive } from '../../archive/index.js';
 import type { ApiKeyStore } from '../../api/index.js';
-import { readServiceConfig, samplePkiDir, type ServiceConfig, type SignerKeyConfig } from '../../config.js';
+import { readServiceConfig, samplePkiDir, serviceStoreOf, type ServiceConfig, type SignerKeyConfig } from '../../config.js';
 import { MapsignError, fromSystemError } from '../../errors.js';
 import type { KeySource } from '../../pki/index.js';
-import type { JobKind, JobQueue, ProcessorDeps, ServiceDatabase, SignerRef, SigningService, SqliteRequestStore, StampImages, WorkFileStore } from '../../queue/index.js';
+import type { JobKind, JobQueue, ProcessorDeps, RequestStore, ServiceDatabase, SignerRef, SigningService, StampImages, WorkFileStore } from '../../queue/index.js';
 import type { CertificateValidator, VerifyReport } from '../../verify/index.js';
 
 /** The job kinds (also in queue/, which this file loads only when a service starts). */
@@ -37,8 +38,9 @@ async function loadModules() {
 export interface ServiceRuntime {
   config: ServiceConfig;
   logger: Logger;
-  db: ServiceDatabase;
-  store: SqliteRequestStore;
+  /** service.sqlite; null when the stores are in PostgreSQL. */
+  db: ServiceDatabase | null;
+  store: RequestStore;
   files: WorkFileStore;
   archive: Archive;
   keys: ApiKeyStore;
@@ -120,9 +122,9 @@ async function readStampImage(path: string): Promise<Buffer> {
 /** The signature and seal images configured with a signer's key (MAPSIGN_SIGNERS entry, or a staff account), read once. */
 function createStampImageResolver(config: ServiceConfig, keys: ApiKeyStore): (signer: SignerRef) => Promise<StampImages> {
   const cache = new Map<string, Promise<StampImages>>();
-  return (signer) => {
-    const entry = signer.kind === 'server' ? config.signers[signer.name] : (keys.get(signer.account)?.signer ?? undefined);
-    if (!entry || (!entry.signatureImage && !entry.sealImage)) return Promise.resolve({});
+  return async (signer) => {
+    const entry = signer.kind === 'server' ? config.signers[signer.name] : ((await keys.get(signer.account))?.signer ?? undefined);
+    if (!entry || (!entry.signatureImage && !entry.sealImage)) return {};
     const cacheKey = `${signer.kind}:${signer.kind === 'server' ? signer.name : signer.account}:${entry.signatureImage ?? ''}:${entry.sealImage ?? ''}`;
     let images = cache.get(cacheKey);
     if (!images) {
@@ -144,18 +146,18 @@ const WORK_SWEEP_EVERY_MS = 15 * 60 * 1000;
 /** Key sources by signer, opened once and kept: server keys from the configuration, staff keys from their account. */
 function createKeyResolver(config: ServiceConfig, keys: ApiKeyStore): (signer: SignerRef) => Promise<KeySource> {
   const cache = new Map<string, Promise<KeySource>>();
-  return (signer) => {
+  return async (signer) => {
     let cacheKey: string;
     let open: () => Promise<KeySource>;
     if (signer.kind === 'server') {
       const entry = config.signers[signer.name];
-      if (!entry) return Promise.reject(new MapsignError('SIGNER_UNKNOWN', `no server-side key named ${signer.name}`, { details: { signer: signer.name } }));
+      if (!entry) throw new MapsignError('SIGNER_UNKNOWN', `no server-side key named ${signer.name}`, { details: { signer: signer.name } });
       cacheKey = `server:${signer.name}`;
       open = () => openSignerKey(entry, `signer ${signer.name}`);
     } else {
-      const account = keys.get(signer.account);
+      const account = await keys.get(signer.account);
       if (!account || account.kind !== 'staff' || account.revokedAt !== null || !account.signer) {
-        return Promise.reject(new MapsignError('SIGNER_UNKNOWN', `the staff account ${signer.account} has no usable signing key`, { details: { signer: signer.account } }));
+        throw new MapsignError('SIGNER_UNKNOWN', `the staff account ${signer.account} has no usable signing key`, { details: { signer: signer.account } });
       }
       cacheKey = `staff:${signer.account}:${account.signer.p12}`;
       const entry = account.signer;
@@ -181,10 +183,29 @@ async function createTrust(config: ServiceConfig, logger: Logger): Promise<Certi
   return undefined;
 }
 
+export interface ServiceStores {
+  /** service.sqlite; null when the stores are in PostgreSQL. */
+  db: ServiceDatabase | null;
+  store: RequestStore;
+  keys: ApiKeyStore;
+  /** Closes the database or the pool. */
+  close(): Promise<void>;
+}
+
+/** The request store and API keys where serviceStoreOf puts them: `mapsign keys` and every service process agree. */
+export async function openServiceStores(config: ServiceConfig): Promise<ServiceStores> {
+  const [api, queue] = await Promise.all([import('../../api/index.js'), import('../../queue/index.js')]);
+  if (serviceStoreOf(config) === 'postgres') {
+    const database = await queue.openServicePostgres({ connectionString: config.databaseUrl!, schema: config.postgresSchema });
+    return { db: null, store: new queue.PostgresRequestStore(database), keys: new api.PostgresApiKeyStore(database), close: () => database.pool.end() };
+  }
+  const db = queue.openServiceDatabase(join(config.dataDir, 'service.sqlite'));
+  return { db, store: new queue.SqliteRequestStore(db), keys: new api.SqliteApiKeyStore(db), close: async () => void db.close() };
+}
+
 export async function openServiceRuntime(config: ServiceConfig, options: OpenServiceRuntimeOptions): Promise<ServiceRuntime> {
   const modules = await loadModules();
-  const { BullmqQueue, CallbackPolicy, createJobHandler, EmbeddedQueue, openServiceDatabase, SigningService, SqliteRequestStore, WorkFileStore } = modules.queue;
-  const { ApiKeyStore } = modules.api;
+  const { BullmqQueue, CallbackPolicy, createJobHandler, EmbeddedQueue, SigningService, WorkFileStore } = modules.queue;
   const { openArchive } = modules.archive;
   const { readTrustConfig } = modules.pki;
   const { createTsaClient, signPdf } = modules.signing;
@@ -192,16 +213,15 @@ export async function openServiceRuntime(config: ServiceConfig, options: OpenSer
   const readSignatureFacts = modules.readSignatureFacts;
   const logger = options.logger ?? (await createServiceLogger(config, `mapsign-${options.role}`));
   if (config.isSampleSigners) logger.warn({ signer: 'department-seal' }, 'signing with the SAMPLE department seal of certs-sample (development only): configure MAPSIGN_SIGNERS_FILE');
-  const db = openServiceDatabase(join(config.dataDir, 'service.sqlite'));
-  const store = new SqliteRequestStore(db);
-  const keys = new ApiKeyStore(db);
+  const stores = await openServiceStores(config);
+  const { db, store, keys } = stores;
   const files = await WorkFileStore.open(join(config.dataDir, 'work'));
   await files.removeStaleTemporary();
   const archive = await openArchive({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, postgresSchema: config.postgresSchema });
   const retry = { attempts: { 'sign-sheet': config.attempts.sign, 'archive-sheet': config.attempts.archive, notify: config.attempts.notify }, backoffMs: config.backoffMs };
   const queue: JobQueue = config.redisUrl
     ? new BullmqQueue({ url: config.redisUrl, prefix: config.queuePrefix, retry, lockDurationMs: config.lockDurationMs, stalledIntervalMs: config.stalledIntervalMs, observe: options.role === 'api' })
-    : new EmbeddedQueue({ db, retry, leaseMs: options.leaseMs ?? config.lockDurationMs });
+    : new EmbeddedQueue({ db: db!, retry, leaseMs: options.leaseMs ?? config.lockDurationMs }); // no REDIS_URL: service.sqlite (serviceStoreOf)
   if (queue instanceof BullmqQueue) await queue.waitUntilReady();
   const trust = await createTrust(config, logger);
   const verifyReport = (path: string): Promise<VerifyReport> => verify(path, { trust });
@@ -228,7 +248,7 @@ export async function openServiceRuntime(config: ServiceConfig, options: OpenSer
         }
       : undefined,
     addFlow: (flow) => queue.addFlow(flow),
-    webhookSecret: async (owner) => keys.get(owner)?.webhookSecret ?? null,
+    webhookSecret: async (owner) => (await keys.get(owner))?.webhookSecret ?? null,
     webhookTimeoutMs: config.webhookTimeoutMs,
     callbackPolicy: new CallbackPolicy(config.callbackAllow),
     logger,
@@ -274,7 +294,7 @@ export async function openServiceRuntime(config: ServiceConfig, options: OpenSer
       await sweeping;
       await queue.close({ graceMs: closeOptions.graceMs });
       await archive.close().catch(() => undefined);
-      db.close();
+      await stores.close();
     },
   };
 }
