@@ -1,10 +1,11 @@
 // Builds an incremental update (ISO 32000-2 §7.5.6): new and changed objects, then a
 // cross-reference section of the same kind as the file's newest one (a table, §7.5.4, or a
-// stream, §7.5.8) and a trailer that keeps /Root, /Info and /ID and links /Prev. The earlier
+// stream, §7.5.8) and a trailer that keeps /Root and /Info, renews /ID's changing half and links /Prev. The earlier
 // bytes are never touched, so earlier signatures stay valid.
 
+import { randomBytes } from 'node:crypto';
 import { MapsignError } from '../errors.js';
-import { PdfDict, PdfName, PdfNewStream, PdfRef, type PdfObject } from './objects.js';
+import { PdfDict, PdfName, PdfNewStream, PdfRef, PdfString, type PdfObject } from './objects.js';
 import type { PdfReader } from './pdf-reader.js';
 import { serializeObject } from './serialize.js';
 
@@ -44,13 +45,28 @@ export interface Increment {
 
 const MAX_TABLE_OFFSET = 9_999_999_999;
 
+/**
+ * The file identifier after this update (§14.4): the permanent first string as it was, the
+ * changing second string new. Besides following the standard, this makes every signed file
+ * unique: two signatures of the same bytes in the same second by the same key (the signing time
+ * has whole seconds, RSA PKCS #1 v1.5 is deterministic) would otherwise give byte-identical files,
+ * which a content-addressed store cannot tell apart.
+ */
+function updatedIdentifier(base: PdfDict): PdfObject[] {
+  const changing = new PdfString(randomBytes(16), true);
+  const id = base.get('ID');
+  const permanent = Array.isArray(id) && id[0] instanceof PdfString ? id[0] : changing;
+  return [permanent, changing];
+}
+
 function trailerEntries(base: PdfDict, size: number, prev: number): PdfDict {
   const trailer = new PdfDict();
   trailer.set('Size', size);
-  for (const key of ['Root', 'Info', 'ID']) {
+  for (const key of ['Root', 'Info']) {
     const value = base.get(key);
     if (value !== undefined) trailer.set(key, value);
   }
+  trailer.set('ID', updatedIdentifier(base));
   trailer.set('Prev', prev);
   return trailer;
 }
