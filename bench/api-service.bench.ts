@@ -15,6 +15,7 @@ import { Agent, createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PdfReader } from '../src/pdf/index.js';
 import { openPkcs12KeySource } from '../src/pki/index.js';
 import { BullmqQueue } from '../src/queue/index.js';
 import { signPdf } from '../src/signing/index.js';
@@ -111,6 +112,28 @@ function start(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
 
 let isStopping = false;
 
+/**
+ * A few hundred bytes that make the sheet a different file for each request: an incremental
+ * update holding only a trailer with a new /ID. Dossier systems send different sheets; the same
+ * bytes 500 times would be stored once and measure the store's deduplication, not the service.
+ */
+async function distinctTails(file: string): Promise<(index: number) => Buffer> {
+  const reader = await PdfReader.open(file);
+  try {
+    if (reader.lastXrefKind !== 'table') throw new Error(`${file}: the bench sheet must end with a cross-reference table`);
+    const root = reader.rootRef;
+    const size = reader.nextObjectNumber;
+    const prev = reader.sections[0]!.offset;
+    const xrefAt = reader.size + 1;
+    return (index) => {
+      const id = randomBytes(12).toString('hex') + index.toString(16).padStart(8, '0');
+      return Buffer.from(`\nxref\n0 1\n0000000000 65535 f\r\ntrailer\n<< /Size ${size} /Root ${root.num} ${root.gen} R /Prev ${prev} /ID [<${id}> <${id}>] >>\nstartxref\n${xrefAt}\n%%EOF\n`, 'latin1');
+    };
+  } finally {
+    await reader.close();
+  }
+}
+
 const uploadAgent = new Agent({ keepAlive: true, maxSockets: uploadsInFlight });
 
 /**
@@ -118,13 +141,13 @@ const uploadAgent = new Agent({ keepAlive: true, maxSockets: uploadsInFlight });
  * The client of a dossier system runs on its own machine; here it shares the two cores with the
  * service, so it is kept as cheap as curl would be (fetch with FormData costs several times more).
  */
-async function postMultipart(url: string, requestJson: string, file: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+async function postMultipart(url: string, requestJson: string, file: string, headers: Record<string, string>, fileTail: Buffer = Buffer.alloc(0)): Promise<{ status: number; body: string }> {
   const boundary = `mapsign-bench-${randomBytes(12).toString('hex')}`;
   const head = Buffer.from(
     `--${boundary}\r\nContent-Disposition: form-data; name="request"\r\nContent-Type: application/json\r\n\r\n${requestJson}\r\n` +
       `--${boundary}\r\nContent-Disposition: form-data; name="s1"; filename="sheet.pdf"\r\nContent-Type: application/pdf\r\n\r\n`,
   );
-  const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+  const tail = Buffer.concat([fileTail, Buffer.from(`\r\n--${boundary}--\r\n`)]);
   const size = (await stat(file)).size;
   return new Promise((resolve, reject) => {
     const request = httpRequest(url, {
@@ -161,6 +184,7 @@ async function listening(child: ChildProcess): Promise<string> {
 }
 
 async function service(input: string, workers: number, useRedis: boolean, layout: Layout): Promise<Result> {
+  const tailOf = await distinctTails(input);
   const dataDir = join(outDir, `data-${workers}`);
   await rm(dataDir, { recursive: true, force: true });
   const env: NodeJS.ProcessEnv = {
@@ -217,7 +241,7 @@ async function service(input: string, workers: number, useRedis: boolean, layout
         callbackUrl,
       });
       const t0 = performance.now();
-      const response = await postMultipart(`${url}/v1/sign-requests`, requestJson, input, { authorization: `Bearer ${key}`, 'idempotency-key': `bench-${i}` });
+      const response = await postMultipart(`${url}/v1/sign-requests`, requestJson, input, { authorization: `Bearer ${key}`, 'idempotency-key': `bench-${i}` }, tailOf(i));
       if (response.status !== 202) throw new Error(`upload ${i}: HTTP ${response.status} ${response.body}`);
       submitted.set((JSON.parse(response.body) as { id: string }).id, t0);
     });

@@ -29,6 +29,7 @@ export type { AdoptBlobOptions, BlobInfo, BlobRange, BlobStore, FsBlobStoreOptio
 /** The catalog interface and both implementations. */
 export type { Catalog, CatalogCounts, CommitSheetInput, CommitSheetResult, ExistingSheet, IngestIntent, RevisionBlob } from './catalog.js';
 export { openSqliteCatalog, SqliteCatalog } from './sqlite/sqlite-catalog.js';
+export { WalSync } from './sqlite/wal-sync.js';
 export type { OpenSqliteCatalogOptions } from './sqlite/sqlite-catalog.js';
 export { openPostgresCatalog, PostgresCatalog } from './postgres/postgres-catalog.js';
 export type { OpenPostgresCatalogOptions } from './postgres/postgres-catalog.js';

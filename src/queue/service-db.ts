@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type pg from 'pg';
-import { openPostgresPool, type PostgresMigration } from '../archive/index.js';
+import { openPostgresPool, WalSync, type PostgresMigration } from '../archive/index.js';
 import { MapsignError } from '../errors.js';
 
 export type ServiceDatabase = Database.Database;
@@ -43,6 +43,28 @@ export function relaxed<T>(db: ServiceDatabase, work: () => T): T {
   } finally {
     db.pragma('synchronous = FULL');
   }
+}
+
+const walSyncs = new WeakMap<ServiceDatabase, WalSync>();
+
+/**
+ * Runs `work` so that its commit is as durable as at synchronous=FULL without stalling the
+ * process: it commits at NORMAL, and the promise resolves once the log is flushed on the thread
+ * pool (archive/sqlite/wal-sync.ts). For the writes whose loss at a power cut would lose an
+ * acknowledged request or a recorded step: at FULL, each stopped uploads and signing for the
+ * length of an fsync.
+ */
+export async function committed<T>(db: ServiceDatabase, work: () => T): Promise<T> {
+  const needsFlush = !db.memory && !db.inTransaction && db.pragma('synchronous', { simple: true }) === 2;
+  const result = relaxed(db, work);
+  if (needsFlush) {
+    let sync = walSyncs.get(db);
+    if (!sync) walSyncs.set(db, (sync = new WalSync(db.name)));
+    await sync.flush().catch((error: unknown) => {
+      throw new MapsignError('CATALOG_UNAVAILABLE', `cannot flush the service database's log: ${(error as Error).message}`, { cause: error });
+    });
+  }
+  return result;
 }
 
 /** Runs `work` in an IMMEDIATE transaction (takes the write lock first, so no upgrade deadlock). */

@@ -3,7 +3,7 @@
 
 import { newPublicCode, type SheetMetadata } from '../archive/index.js';
 import type { NewSignRequest, RequestStore, StaffClaim, TaskRecord } from './request-store.js';
-import { immediate, relaxed, type ServiceDatabase } from './service-db.js';
+import { committed, immediate, relaxed, type ServiceDatabase } from './service-db.js';
 import type { DeliveryRecord, SheetRecordState, SheetState, SignatureSpec, SignRequestRecord, StepRecord } from './types.js';
 import type { WireError } from './wire-error.js';
 
@@ -168,7 +168,7 @@ export class SqliteRequestStore implements RequestStore {
   }
 
   async create(request: NewSignRequest): Promise<{ request: SignRequestRecord; isNew: boolean }> {
-    const isNew = immediate(this.db, () => {
+    const isNew = await committed(this.db, () => immediate(this.db, () => {
       const existing = this.db.prepare('SELECT id FROM sign_requests WHERE owner = ? AND idempotency_key = ?').get(request.owner, request.idempotencyKey);
       if (existing) return false;
       this.db
@@ -184,7 +184,7 @@ export class SqliteRequestStore implements RequestStore {
         insert.run(request.id, index, sheet.part, sheet.sourceSheetId, JSON.stringify(sheet.metadata), sheet.publicCode ?? newPublicCode(), sheet.sha256, sheet.size, sheet.sha256, sheet.size, state, state === 'waiting-signature' ? first!.role : null, sheet.sourceSheetId, request.createdAt);
       });
       return true;
-    });
+    }));
     const row = this.db.prepare('SELECT * FROM sign_requests WHERE owner = ? AND idempotency_key = ?').get(request.owner, request.idempotencyKey) as RequestRow;
     return { request: this.load(row)!, isNew };
   }
@@ -238,7 +238,7 @@ export class SqliteRequestStore implements RequestStore {
 
   async recordSigned(id: string, sheet: number, record: StepRecord): Promise<boolean> {
     const now = Date.now();
-    return immediate(this.db, () => {
+    return committed(this.db, () => immediate(this.db, () => {
       const row = this.db.prepare('SELECT step, history FROM request_sheets WHERE request_id = ? AND idx = ?').get(id, sheet) as Pick<SheetRow, 'step' | 'history'> | undefined;
       if (!row || row.step !== record.step) return false;
       const history = JSON.parse(row.history) as StepRecord[];
@@ -248,12 +248,12 @@ export class SqliteRequestStore implements RequestStore {
         .run(record.sha256, record.size, JSON.stringify(history), now, id, sheet, record.step);
       this.touch(id, now);
       return true;
-    });
+    }));
   }
 
   async recordArchived(id: string, sheet: number, step: number, archive: { sheetId: number; revision: number }, next: { state: SheetState; role: string | null }): Promise<boolean> {
     const now = Date.now();
-    return immediate(this.db, () => {
+    return committed(this.db, () => immediate(this.db, () => {
       const row = this.db.prepare('SELECT archived_step, step, history FROM request_sheets WHERE request_id = ? AND idx = ?').get(id, sheet) as Pick<SheetRow, 'archived_step' | 'step' | 'history'> | undefined;
       if (!row || row.archived_step !== step || row.step !== step + 1) return false;
       const history = JSON.parse(row.history) as StepRecord[];
@@ -267,21 +267,21 @@ export class SqliteRequestStore implements RequestStore {
         .run(step + 1, archive.sheetId, JSON.stringify(history), next.state, next.role, now, id, sheet);
       this.touch(id, now);
       return true;
-    });
+    }));
   }
 
   async recordFailed(id: string, sheet: number, error: WireError): Promise<void> {
     const now = Date.now();
-    immediate(this.db, () => {
+    await committed(this.db, () => immediate(this.db, () => {
       this.db.prepare(`UPDATE request_sheets SET state = 'failed', error = ?, next_role = NULL, updated_at = ? WHERE request_id = ? AND idx = ? AND state IN ${OPEN_STATES}`).run(JSON.stringify(error), now, id, sheet);
       this.touch(id, now);
-    });
+    }));
   }
 
   async claimTask(id: string, sheet: number, step: number, roles: readonly string[], account: string): Promise<boolean> {
     if (roles.length === 0) return false;
     const now = Date.now();
-    return immediate(this.db, () => {
+    return committed(this.db, () => immediate(this.db, () => {
       const result = this.db
         .prepare(`UPDATE request_sheets SET state = 'queued', updated_at = ? WHERE request_id = ? AND idx = ? AND step = ? AND state = 'waiting-signature' AND next_role IN (${roles.map(() => '?').join(',')})`)
         .run(now, id, sheet, step, ...roles);
@@ -292,7 +292,7 @@ export class SqliteRequestStore implements RequestStore {
         .run(id, sheet, step, account, now);
       this.touch(id, now);
       return true;
-    });
+    }));
   }
 
   async listStaffClaims(id: string): Promise<StaffClaim[]> {

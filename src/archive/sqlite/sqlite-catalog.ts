@@ -7,6 +7,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { MapsignError } from '../../errors.js';
 import { chainAuditEvents, type AuditHead } from '../audit.js';
+import { WalSync } from './wal-sync.js';
 import { pageSize, verifiedEventOf, type Catalog, type CatalogCounts, type CommitSheetInput, type CommitSheetResult, type ExistingSheet, type IngestIntent, type RevisionBlob } from '../catalog.js';
 import { LATEST_VERSION, MIGRATIONS, MIGRATIONS_TABLE_SQL, type MigrationBackfill } from '../migrations/index.js';
 import { newPublicCode } from '../public-code.js';
@@ -21,7 +22,7 @@ import { SQLITE_DIALECT, textParams } from './sqlite-search.js';
 export interface OpenSqliteCatalogOptions {
   /** File of the database; ':memory:' for a throwaway one. */
   path: string;
-  /** synchronous=FULL (default true); false uses NORMAL, which may lose the last commits on power loss. */
+  /** Each write is on disk before it resolves (default true); false may lose the last commits on power loss. */
   durable?: boolean;
 }
 
@@ -61,7 +62,11 @@ export class SqliteCatalog implements Catalog {
   private readonly statements;
   private readonly searchStatements = new Map<string, Database.Statement>();
 
-  constructor(db: Database.Database) {
+  constructor(
+    db: Database.Database,
+    /** Flushes the log after each write; null when the catalog was opened not durable (or in memory). */
+    private readonly walSync: WalSync | null = null,
+  ) {
     this.db = db;
     this.statements = {
       findRevision: db.prepare('SELECT sha256, size, sheet_id, revision FROM revisions WHERE sha256 = ?'),
@@ -136,6 +141,17 @@ export class SqliteCatalog implements Catalog {
     }
   }
 
+  /** Runs a write and, in a durable catalog, resolves once its commit is on disk (see wal-sync.ts). */
+  private async write<T>(work: () => T): Promise<T> {
+    const result = await this.run(work);
+    if (this.walSync) {
+      await this.walSync.flush().catch((error: unknown) => {
+        throw new MapsignError('CATALOG_UNAVAILABLE', `cannot flush the catalog's log: ${(error as Error).message}`, { cause: error });
+      });
+    }
+    return result;
+  }
+
   findRevision(sha256: string): Promise<RevisionBlob | null> {
     return this.run(() => {
       const row = this.statements.findRevision.get(sha256) as { sha256: string; size: number; sheet_id: number; revision: number } | undefined;
@@ -181,7 +197,7 @@ export class SqliteCatalog implements Catalog {
   }
 
   commitSheets(inputs: readonly CommitSheetInput[]): Promise<CommitSheetResult[]> {
-    return this.run(() =>
+    return this.write(() =>
       this.db
         .transaction(() => {
           const results: CommitSheetResult[] = [];
@@ -362,7 +378,7 @@ export class SqliteCatalog implements Catalog {
   }
 
   updateMetadata(id: number, metadata: SheetMetadata, event: AuditEvent, at: number): Promise<void> {
-    return this.run(() =>
+    return this.write(() =>
       this.db
         .transaction(() => {
           const signatures = (this.statements.currentSignatures.all(id) as SignatureRowDb[]).map((r) => ({
@@ -382,7 +398,7 @@ export class SqliteCatalog implements Catalog {
   }
 
   recordVerification(id: number, revision: number, isValid: boolean, report: unknown, event: AuditEvent, at: number): Promise<void> {
-    return this.run(() =>
+    return this.write(() =>
       this.db
         .transaction(() => {
           const changes = this.statements.setStatus.run(isValid ? 'verified' : 'invalid', at, id).changes;
@@ -395,7 +411,7 @@ export class SqliteCatalog implements Catalog {
   }
 
   appendAudit(events: readonly AuditEvent[], at: number): Promise<AuditEntry[]> {
-    return this.run(() => this.db.transaction(() => this.appendAuditInTransaction(events, at)).immediate());
+    return this.write(() => this.db.transaction(() => this.appendAuditInTransaction(events, at)).immediate());
   }
 
   readAudit(afterSeq: number, limit: number, sheetId?: number): Promise<AuditEntry[]> {
@@ -409,13 +425,13 @@ export class SqliteCatalog implements Catalog {
   }
 
   addIntent(intent: IngestIntent): Promise<void> {
-    return this.run(() => {
+    return this.write(() => {
       this.statements.addIntent.run(intent.sha256, intent.owner, intent.createdAt);
     });
   }
 
   removeIntent(sha256: string, owner: string): Promise<void> {
-    return this.run(() => {
+    return this.write(() => {
       this.statements.removeIntent.run(sha256, owner);
     });
   }
@@ -490,14 +506,16 @@ export function openSqliteCatalog(options: OpenSqliteCatalogOptions): Promise<Sq
     const db = new Database(options.path);
     try {
       db.pragma('journal_mode = WAL');
-      db.pragma(`synchronous = ${options.durable === false ? 'NORMAL' : 'FULL'}`);
+      // NORMAL either way: a durable catalog flushes its log off the main thread (wal-sync.ts).
+      db.pragma('synchronous = NORMAL');
       db.pragma('busy_timeout = 10000');
       db.pragma('foreign_keys = ON');
       // A million sheets make indexes of a few hundred MB: a bigger page cache keeps inserts off the disk.
       db.pragma('cache_size = -65536');
       db.pragma('temp_store = MEMORY');
       runMigrations(db);
-      return Promise.resolve(new SqliteCatalog(db));
+      const isDurable = options.durable !== false && options.path !== ':memory:';
+      return Promise.resolve(new SqliteCatalog(db, isDurable ? new WalSync(options.path) : null));
     } catch (error) {
       db.close();
       throw error;
