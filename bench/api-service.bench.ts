@@ -112,6 +112,66 @@ function start(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
 
 let isStopping = false;
 
+/** The sheet (and its distinct tail) as the raw body of a POST, streamed from disk. */
+async function postRaw(url: string, file: string, fileTail: Buffer): Promise<{ status: number; body: string }> {
+  const size = (await stat(file)).size;
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(url, { method: 'POST', agent: uploadAgent, headers: { 'content-type': 'application/pdf', 'content-length': String(size + fileTail.length) } });
+    request.once('error', reject);
+    request.once('response', (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (body += chunk));
+      response.once('end', () => resolve({ status: response.statusCode ?? 0, body }));
+      response.once('error', reject);
+    });
+    const source = createReadStream(file, { highWaterMark: 1 << 20 });
+    source.once('error', (error) => request.destroy(error));
+    source.once('end', () => request.end(fileTail));
+    source.pipe(request, { end: false });
+  });
+}
+
+/**
+ * The floor: the same sheets from the same client to a server that only stores each durably and
+ * signs it (bench/upload-sign-floor-child.ts), `signers` at a time. What the service does beyond
+ * this (queue, request store, archive, verification, callback) is its own overhead.
+ */
+async function floor(input: string, signers: number): Promise<Result> {
+  const tailOf = await distinctTails(input);
+  const storeDir = join(outDir, `floor-${signers}`);
+  await rm(storeDir, { recursive: true, force: true });
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'bench', 'upload-sign-floor-child.ts'), storeDir, pki.p12.departmentSeal, pki.password], {
+    cwd: root,
+    env: { ...process.env, FLOOR_SIGNERS: String(signers) },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  child.stderr?.setEncoding('utf8');
+  try {
+    const url = await listening(child);
+    const latencies: number[] = [];
+    const cpuBefore = await cpuSecondsOf(child.pid);
+    const clientCpuBefore = process.cpuUsage();
+    const started = performance.now();
+    await pool(sheets, uploadsInFlight, async (i) => {
+      const t0 = performance.now();
+      const response = await postRaw(`${url}/sheets`, input, tailOf(i));
+      if (response.status !== 200) throw new Error(`floor ${i}: HTTP ${response.status} ${response.body}`);
+      latencies.push((performance.now() - t0) / 1000);
+    });
+    const seconds = (performance.now() - started) / 1000;
+    const clientCpu = process.cpuUsage(clientCpuBefore);
+    const cpuAfter = await cpuSecondsOf(child.pid);
+    const cpuPerSheet: Record<string, number> = { 'client (bench)': (clientCpu.user + clientCpu.system) / 1000 / sheets };
+    if (cpuBefore !== null && cpuAfter !== null) cpuPerSheet['server'] = ((cpuAfter - cpuBefore) * 1000) / sheets;
+    return { label: `floor: upload and sign over HTTP, ${signers} at a time`, seconds, sheetsPerMinute: (sheets / seconds) * 60, p95Seconds: percentile(latencies, 95), cpuPerSheet };
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((resolve) => (child.exitCode !== null ? resolve(undefined) : child.once('exit', resolve)));
+    await rm(storeDir, { recursive: true, force: true });
+  }
+}
+
 /**
  * A few hundred bytes that make the sheet a different file for each request: an incremental
  * update holding only a trailer with a new /ID. Dossier systems send different sheets; the same
@@ -279,18 +339,26 @@ await mkdir(outDir, { recursive: true });
 const input = (await makeBenchSheet(join(outDir, `sheet-${sheetMiB}MiB.pdf`), sheetMiB)).path;
 const useRedis = isRedisUp();
 console.log(`${sheets} sheets of ${sheetMiB} MiB; queue: ${useRedis ? `BullMQ at ${redisUrl}` : 'embedded (Redis not reachable)'}`);
-const rows: Array<[Result, Result]> = [];
+const rows: Array<[Result, Result, Result]> = [];
 for (const workers of workerCounts) {
   const reference = await bare(input, workers);
-  for (const layout of useRedis ? layouts : (['all'] as Layout[])) rows.push([reference, await service(input, workers, useRedis, layout)]);
+  const floorResult = await floor(input, workers);
+  for (const layout of useRedis ? layouts : (['all'] as Layout[])) rows.push([reference, floorResult, await service(input, workers, useRedis, layout)]);
 }
 console.log('');
-console.log('| run | wall s | sheets/min | p95 latency s | share of bare |');
-console.log('|---|---|---|---|---|');
-for (const [reference, measured] of rows) {
-  console.log(`| ${reference.label} | ${reference.seconds.toFixed(1)} | ${reference.sheetsPerMinute.toFixed(0)} | ${reference.p95Seconds?.toFixed(2)} | 100 % |`);
+console.log('| run | wall s | sheets/min | p95 latency s | share of bare | share of floor |');
+console.log('|---|---|---|---|---|---|');
+const printed = new Set<Result>();
+for (const [reference, floorResult, measured] of rows) {
+  for (const baseline of [reference, floorResult]) {
+    if (printed.has(baseline)) continue;
+    printed.add(baseline);
+    const share = baseline === reference ? '100 %' : `${((baseline.sheetsPerMinute / reference.sheetsPerMinute) * 100).toFixed(0)} %`;
+    console.log(`| ${baseline.label} | ${baseline.seconds.toFixed(1)} | ${baseline.sheetsPerMinute.toFixed(0)} | ${baseline.p95Seconds?.toFixed(2)} | ${share} | ${baseline === floorResult ? '100 %' : ''} |`);
+  }
   const share = (measured.sheetsPerMinute / reference.sheetsPerMinute) * 100;
-  console.log(`| ${measured.label} | ${measured.seconds.toFixed(1)} | ${measured.sheetsPerMinute.toFixed(0)} | ${measured.p95Seconds?.toFixed(2)} | ${share.toFixed(0)} % ${share >= 80 ? '(target met)' : '(below the 80 % target)'} |`);
+  const ofFloor = (measured.sheetsPerMinute / floorResult.sheetsPerMinute) * 100;
+  console.log(`| ${measured.label} | ${measured.seconds.toFixed(1)} | ${measured.sheetsPerMinute.toFixed(0)} | ${measured.p95Seconds?.toFixed(2)} | ${share.toFixed(0)} % ${share >= 80 ? '(target met)' : '(below the 80 % target)'} | ${ofFloor.toFixed(0)} % |`);
 }
 console.log('');
 console.log('CPU ms per sheet by process (user + system; the machine has 2 cores):');

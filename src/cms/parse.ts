@@ -61,8 +61,9 @@ export interface SignedDataDetails extends ParseSignedDataResult {
  */
 export function readSignedData(der: Buffer): SignedDataDetails {
   if (!Buffer.isBuffer(der) || der.length === 0) throw new MapsignError('CMS_MALFORMED', 'CMS SignedData is empty or not a Buffer');
-  // The same /Contents is read several times over (archive facts, verification, its CMS check).
-  const key = createHash('sha256').update(der).digest('base64');
+  // The same /Contents is read several times over (archive facts, verification, its CMS check),
+  // with or without the zeros that pad it to its reserved size.
+  const key = createHash('sha256').update(withoutPadding(der)).digest('base64');
   let details = recentlyRead.get(key);
   if (details === undefined) {
     details = decodeSignedData(der);
@@ -73,7 +74,32 @@ export function readSignedData(der: Buffer): SignedDataDetails {
   return { ...details, certificates: [...details.certificates], signedAttributeOids: [...details.signedAttributeOids], unsignedAttributeOids: [...details.unsignedAttributeOids] };
 }
 
-/** Parsed SignedData by the SHA-256 of the bytes given (a failed parse is not kept). */
+/**
+ * The outer DER element alone when only zeros follow it; the bytes as given otherwise (BER of
+ * indefinite length, or anything else after the element, which the decoder must see).
+ */
+function withoutPadding(der: Buffer): Buffer {
+  if (der.length < 2 || der[0] !== 0x30) return der;
+  const first = der[1]!;
+  let length: number;
+  let header: number;
+  if (first < 0x80) {
+    length = first;
+    header = 2;
+  } else {
+    const count = first & 0x7f;
+    if (count === 0 || count > 4 || der.length < 2 + count) return der;
+    length = 0;
+    for (let i = 0; i < count; i++) length = length * 256 + der[2 + i]!;
+    header = 2 + count;
+  }
+  const end = header + length;
+  if (end >= der.length) return der;
+  for (let i = end; i < der.length; i++) if (der[i] !== 0) return der;
+  return der.subarray(0, end);
+}
+
+/** Parsed SignedData by the SHA-256 of its element without padding (a failed parse is not kept). */
 const RECENTLY_READ_LIMIT = 32;
 const recentlyRead = new Map<string, SignedDataDetails>();
 

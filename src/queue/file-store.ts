@@ -44,8 +44,8 @@ class Meter extends Transform {
   }
 }
 
-async function fsyncFile(path: string): Promise<void> {
-  const handle = await open(path, 'r+');
+async function fsyncFile(path: string, flags = 'r+'): Promise<void> {
+  const handle = await open(path, flags);
   try {
     await handle.sync();
   } finally {
@@ -97,7 +97,7 @@ export class WorkFileStore {
     try {
       const stages = [source, ...(options.checks ?? []), meter, createWriteStream(temp, { flags: 'wx', highWaterMark: 1 << 20 })];
       await pipeline(stages as unknown as ReadonlyArray<NodeJS.ReadableStream | NodeJS.WritableStream | NodeJS.ReadWriteStream>);
-      return await this.publish(temp, meter.hash.digest('hex'), meter.bytes);
+      return await this.publish(temp, meter.hash.digest('hex'), meter.bytes, false);
     } catch (error) {
       throw toStoreError(error, temp);
     } finally {
@@ -105,10 +105,13 @@ export class WorkFileStore {
     }
   }
 
-  /** Moves a finished temporary file (e.g. a signer's output) into the store under its known hash. */
-  async adopt(temp: string, sha256: string, size: number): Promise<StoredFile> {
+  /**
+   * Moves a finished temporary file (e.g. a signer's output) into the store under its known hash;
+   * `isSynced` when its producer already flushed it to disk (signPdf with durable).
+   */
+  async adopt(temp: string, sha256: string, size: number, options: { isSynced?: boolean } = {}): Promise<StoredFile> {
     try {
-      return await this.publish(temp, sha256, size);
+      return await this.publish(temp, sha256, size, options.isSynced ?? false);
     } catch (error) {
       throw toStoreError(error, temp);
     } finally {
@@ -116,7 +119,12 @@ export class WorkFileStore {
     }
   }
 
-  private async publish(temp: string, sha256: string, size: number): Promise<StoredFile> {
+  /**
+   * Durable (the default): the file's bytes, then its name in its folder (and a new folder's own
+   * name), are on disk before this resolves, since a request or a step that names the file is
+   * recorded next.
+   */
+  private async publish(temp: string, sha256: string, size: number, isSynced: boolean): Promise<StoredFile> {
     const target = this.pathOf(sha256);
     if ((await this.has(sha256)) !== null) {
       // In use again: the age that removeUnused goes by starts over.
@@ -124,9 +132,14 @@ export class WorkFileStore {
       await utimes(target, now, now).catch(() => undefined);
       return { sha256, size, isNew: false };
     }
-    if (this.isDurable) await fsyncFile(temp);
-    await mkdir(join(this.objects, sha256.slice(0, 2)), { recursive: true });
+    if (this.isDurable && !isSynced) await fsyncFile(temp);
+    const folder = join(this.objects, sha256.slice(0, 2));
+    const created = await mkdir(folder, { recursive: true });
     await rename(temp, target);
+    if (this.isDurable) {
+      await fsyncFile(folder, 'r');
+      if (created !== undefined) await fsyncFile(this.objects, 'r');
+    }
     return { sha256, size, isNew: true };
   }
 

@@ -81,7 +81,8 @@ export async function processSignSheet(payload: SignSheetPayload, context: JobCo
       void context.reportProgress(fraction).catch(() => undefined);
     },
   });
-  const stored = await deps.files.adopt(output, result.sha256, result.size);
+  // signPdf with durable has flushed the file; adopt makes its new name durable.
+  const stored = await deps.files.adopt(output, result.sha256, result.size, { isSynced: true });
   const isRecorded = await deps.store.recordSigned(request.id, sheet.index, {
     step: payload.step,
     role: spec.role,
