@@ -58,6 +58,14 @@ describe.each(BACKENDS)('public codes on %s', (kind: BackendKind) => {
     expect(found.map((s) => s.publicCode).sort()).toEqual([...codes].sort());
   });
 
+  it('makes the integrity check name a sheet that lost its public code', async () => {
+    t = await openTestCatalog(kind);
+    const [first] = await t.catalog.commitSheets([input(1)]);
+    expect(await t.catalog.checkIntegrity()).toEqual([]);
+    await t.exec('UPDATE sheets SET public_code = NULL WHERE id = ?', [first!.sheetId]);
+    expect(await t.catalog.checkIntegrity()).toEqual([`sheet ${first!.sheetId}: it has no public code (its QR code and /v/ link cannot name it)`]);
+  });
+
   it('refuses a second sheet with the same code (unique index)', async () => {
     t = await openTestCatalog(kind);
     const code = newPublicCode();

@@ -462,7 +462,11 @@ export class PostgresCatalog implements Catalog {
     const rows = await this.query(
       'SELECT s.id FROM sheets s LEFT JOIN revisions r ON r.sheet_id = s.id AND r.revision = s.revision WHERE r.id IS NULL OR r.sha256 <> s.sha256 LIMIT 20',
     );
-    return rows.map((r) => `sheet ${num(r['id'])}: its current revision is not recorded`);
+    const uncoded = await this.query("SELECT id FROM sheets WHERE public_code IS NULL OR public_code = '' LIMIT 20");
+    return [
+      ...rows.map((r) => `sheet ${num(r['id'])}: its current revision is not recorded`),
+      ...uncoded.map((r) => `sheet ${num(r['id'])}: it has no public code (its QR code and /v/ link cannot name it)`),
+    ];
   }
 
   async counts(): Promise<CatalogCounts> {

@@ -466,6 +466,8 @@ export class SqliteCatalog implements Catalog {
         .prepare('SELECT s.id FROM sheets s LEFT JOIN revisions r ON r.sheet_id = s.id AND r.revision = s.revision WHERE r.id IS NULL OR r.sha256 <> s.sha256 LIMIT 20')
         .all() as Array<{ id: number }>;
       for (const { id } of orphans) problems.push(`sheet ${id}: its current revision is not recorded`);
+      const uncoded = this.db.prepare("SELECT id FROM sheets WHERE public_code IS NULL OR public_code = '' LIMIT 20").all() as Array<{ id: number }>;
+      for (const { id } of uncoded) problems.push(`sheet ${id}: it has no public code (its QR code and /v/ link cannot name it)`);
       const sheets = (this.db.prepare('SELECT count(*) AS n FROM sheets').get() as { n: number }).n;
       const indexed = (this.db.prepare('SELECT count(*) AS n FROM sheet_search').get() as { n: number }).n;
       if (sheets !== indexed) problems.push(`the search index holds ${indexed} sheets, the catalog ${sheets}`);
