@@ -15,6 +15,7 @@ import { Agent, createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 import { PdfReader } from '../src/pdf/index.js';
 import { openPkcs12KeySource } from '../src/pki/index.js';
 import { BullmqQueue } from '../src/queue/index.js';
@@ -257,6 +258,9 @@ async function service(input: string, workers: number, useRedis: boolean, layout
     MAPSIGN_ARCHIVE_CONCURRENCY: useRedis ? '1' : String(workers),
     REDIS_URL: useRedis ? redisUrl : '',
     MAPSIGN_QUEUE_PREFIX: `mapsign-bench-${process.pid}-${workers}`,
+    // With DATABASE_URL (the catalog, and with Redis the requests and keys, in PostgreSQL): a
+    // schema of this run's own, dropped after it.
+    MAPSIGN_PG_SCHEMA: `mapsign_bench_${process.pid}_${workers}_${layout}`,
     MAPSIGN_CALLBACK_ALLOW: '127.0.0.1',
   };
   const key = spawnSync(process.execPath, [cli, 'keys', 'create', '--name', 'bench', '--scopes', 'sign:request,sheets:read'], { env, encoding: 'utf8' }).stdout.trim().split('\n').pop()!;
@@ -327,6 +331,11 @@ async function service(input: string, workers: number, useRedis: boolean, layout
     await Promise.all(children.map((child) => (child.exitCode !== null ? Promise.resolve() : new Promise((resolve) => child.once('exit', resolve)))));
     await new Promise((resolve) => receiver.close(resolve));
     await rm(dataDir, { recursive: true, force: true });
+    if (env['DATABASE_URL']) {
+      const client = new pg.Client({ connectionString: env['DATABASE_URL'] });
+      await client.connect();
+      await client.query(`DROP SCHEMA IF EXISTS ${env['MAPSIGN_PG_SCHEMA']!} CASCADE`).finally(() => client.end());
+    }
     if (useRedis) {
       const queue = new BullmqQueue({ url: redisUrl, prefix: env['MAPSIGN_QUEUE_PREFIX']!, retry: { attempts: { 'sign-sheet': 1, 'archive-sheet': 1, notify: 1 }, backoffMs: 1 } });
       await queue.waitUntilReady();
