@@ -31,13 +31,13 @@ export async function fsyncDirectory(path: string): Promise<void> {
  * Makes a finished temporary file the output: fsync (when durable), close, rename over the target,
  * then fsync the directory so the new name survives a crash too.
  */
-export async function publishTemporaryFile(handle: FileHandle, temp: string, output: string, isDurable: boolean): Promise<void> {
+export async function publishTemporaryFile(handle: FileHandle, temp: string, output: string, isDurable: boolean, syncDirectory = true): Promise<void> {
   if (isDurable) await handle.sync();
   await handle.close();
   await rename(temp, output).catch((error: unknown) => {
     throw fromSystemError(error, output);
   });
-  if (isDurable) await fsyncDirectory(dirname(output));
+  if (isDurable && syncDirectory) await fsyncDirectory(dirname(output));
 }
 
 /** A hidden temporary name next to `output`, so the final rename stays within one file system. */

@@ -38,6 +38,12 @@ export interface SignPdfOptions {
   onProgress?: ProgressListener;
   /** fsync the output before renaming it (default true); false trades crash safety for speed. */
   durable?: boolean;
+  /**
+   * With `durable`, also flush the output's folder after the rename, so that its name survives a
+   * power cut (default true). False for a caller that moves the file on at once and flushes the
+   * folder it moves it to (the service's work store).
+   */
+  syncDirectory?: boolean;
   /** Extra bytes reserved in /Contents beyond the estimate. */
   extraReservedBytes?: number;
   /** Time-stamp the signature with this TSA policy; required for B-T and above. */
@@ -172,7 +178,7 @@ export async function signPdf(options: SignPdfOptions): Promise<SignPdfResult> {
         const size = state.size;
         const sha256 = state.runningHash.digest('hex');
         output = undefined;
-        await publishTemporaryFile(state.handle, temp, options.output, isDurable);
+        await publishTemporaryFile(state.handle, temp, options.output, isDurable, options.syncDirectory ?? true);
         isDone = true;
         await rememberOutputDigests(options.output, hashAlgorithm, prepared.byteRange, Buffer.from(prepared.digest, 'hex'), size, sha256);
         return {

@@ -47,7 +47,8 @@ export class WalSync {
       throw error;
     }
     try {
-      await handle.sync();
+      // The log's bytes and its size, as SQLite's own commit would (fdatasync, no timestamps).
+      await handle.datasync();
     } finally {
       await handle.close();
     }

@@ -72,6 +72,8 @@ export async function processSignSheet(payload: SignSheetPayload, context: JobCo
     reason: `Vai trò: ${spec.role}`,
     ...(stamp ? { stamp } : {}),
     durable: true,
+    // adopt below moves the file into the store and flushes the folder it lands in.
+    syncDirectory: false,
     onProgress: (done, total) => {
       const now = Date.now();
       if (now - lastProgress < PROGRESS_EVERY_MS || total === 0) return;
