@@ -14,6 +14,7 @@ import { createTsaClient, extendPdf, signPdf, type Timestamper } from '../../src
 import { makePdf } from '../fixtures/make-pdf.js';
 import { samplePki } from '../fixtures/make-pki.js';
 import { findClosedPortUrl, startPkiServices, type PkiServices } from '../support/pki-services.js';
+import { readSignatureFacts } from '../../src/cli/commands/archive.js';
 import { mapsign } from '../support/cli.js';
 import { readContents } from '../support/read-contents.js';
 import { pdfsig, qpdfCheck, runCommand, trimDer } from '../support/verifiers.js';
@@ -153,6 +154,17 @@ describe('signPdf at B-LT and B-LTA', () => {
     const token = trimDer((await readContents(output))[1]!);
     const verified = await opensslTsVerify(token, createHash('sha256').update(covered).digest());
     expect(verified.code, verified.output).toBe(0);
+  });
+
+  it('is read back by the archive at its level: B-T, B-LT, B-LTA (the document timestamp is no signer)', async () => {
+    const levels = [];
+    for (const name of ['b-t.pdf', 'b-lt.pdf', 'b-lta.pdf']) {
+      const facts = await readSignatureFacts(join(dir, name));
+      expect(facts, name).toHaveLength(1);
+      expect(facts[0]!.timestampTime, name).not.toBeNull();
+      levels.push(facts[0]!.padesLevel);
+    }
+    expect(levels).toEqual(['B-T', 'B-LT', 'B-LTA']);
   });
 });
 

@@ -65,7 +65,8 @@ async function hasDss(path: string): Promise<boolean> {
 export async function readSignatureFacts(path: string): Promise<SignatureFacts[]> {
   const info = await inspectPdf(path);
   const isDocumentTimestamp = info.signatures.map((s) => s.subFilter === 'ETSI.RFC3161');
-  const documentHasDss = info.signatures.length > 0 && (await hasDss(path));
+  // Only a signature with a timestamp can be B-LT or more: the catalog is read for /DSS then only.
+  let documentHasDss: boolean | undefined;
   const facts: SignatureFacts[] = [];
   for (const [index, signature] of info.signatures.entries()) {
     if (isDocumentTimestamp[index]) continue;
@@ -80,6 +81,7 @@ export async function readSignatureFacts(path: string): Promise<SignatureFacts[]
       const [token] = readSignatureTimeStampTokens(contents);
       timestampTime = token ? readTimeStampToken(token).genTime.toISOString() : null;
       level = 'B-T';
+      documentHasDss ??= await hasDss(path);
       if (documentHasDss) level = isDocumentTimestamp.slice(index + 1).some(Boolean) ? 'B-LTA' : 'B-LT';
     }
     facts.push({
