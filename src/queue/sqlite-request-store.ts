@@ -1,6 +1,7 @@
 // The request store on SQLite (service.sqlite). Sheets are rows keyed by (request, index); the
 // step columns change only by compare-and-set inside IMMEDIATE transactions.
 
+import type Database from 'better-sqlite3';
 import { newPublicCode, type SheetMetadata } from '../archive/index.js';
 import type { NewSignRequest, RequestStore, StaffClaim, TaskRecord } from './request-store.js';
 import { committed, immediate, relaxed, type ServiceDatabase } from './service-db.js';
@@ -136,6 +137,15 @@ function toSheet(row: SheetRow): SheetRecordState {
 }
 
 export class SqliteRequestStore implements RequestStore {
+  /** Prepared once per SQL text: every step of every sheet runs the same few statements. */
+  private readonly statements = new Map<string, Database.Statement>();
+
+  private statement(sql: string): Database.Statement {
+    let prepared = this.statements.get(sql);
+    if (!prepared) this.statements.set(sql, (prepared = this.db.prepare(sql)));
+    return prepared;
+  }
+
   constructor(private readonly db: ServiceDatabase) {
     db.exec(SCHEMA);
     // service.sqlite files made before public codes: the column arrives empty (those sheets get
@@ -149,8 +159,8 @@ export class SqliteRequestStore implements RequestStore {
 
   private load(row: RequestRow | undefined): SignRequestRecord | null {
     if (!row) return null;
-    const sheets = this.db.prepare('SELECT * FROM request_sheets WHERE request_id = ? ORDER BY idx').all(row.id) as SheetRow[];
-    const deliveries = this.db.prepare('SELECT attempt, at, status, delivered, error FROM webhook_deliveries WHERE request_id = ? ORDER BY attempt').all(row.id) as DeliveryRow[];
+    const sheets = this.statement('SELECT * FROM request_sheets WHERE request_id = ? ORDER BY idx').all(row.id) as SheetRow[];
+    const deliveries = this.statement('SELECT attempt, at, status, delivered, error FROM webhook_deliveries WHERE request_id = ? ORDER BY attempt').all(row.id) as DeliveryRow[];
     return {
       id: row.id,
       owner: row.owner,
@@ -169,12 +179,12 @@ export class SqliteRequestStore implements RequestStore {
 
   async create(request: NewSignRequest): Promise<{ request: SignRequestRecord; isNew: boolean }> {
     const isNew = await committed(this.db, () => immediate(this.db, () => {
-      const existing = this.db.prepare('SELECT id FROM sign_requests WHERE owner = ? AND idempotency_key = ?').get(request.owner, request.idempotencyKey);
+      const existing = this.statement('SELECT id FROM sign_requests WHERE owner = ? AND idempotency_key = ?').get(request.owner, request.idempotencyKey);
       if (existing) return false;
       this.db
         .prepare('INSERT INTO sign_requests (id, owner, idempotency_key, body_hash, callback_url, signatures, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
         .run(request.id, request.owner, request.idempotencyKey, request.bodyHash, request.callbackUrl, JSON.stringify(request.signatures), request.createdAt, request.createdAt);
-      const insert = this.db.prepare(
+      const insert = this.statement(
         `INSERT INTO request_sheets (request_id, idx, part, source_sheet_id, metadata, public_code, source_sha256, source_size, current_sha256, current_size, state, next_role, archive_sheet_id, updated_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       );
@@ -185,16 +195,16 @@ export class SqliteRequestStore implements RequestStore {
       });
       return true;
     }));
-    const row = this.db.prepare('SELECT * FROM sign_requests WHERE owner = ? AND idempotency_key = ?').get(request.owner, request.idempotencyKey) as RequestRow;
+    const row = this.statement('SELECT * FROM sign_requests WHERE owner = ? AND idempotency_key = ?').get(request.owner, request.idempotencyKey) as RequestRow;
     return { request: this.load(row)!, isNew };
   }
 
   async get(id: string): Promise<SignRequestRecord | null> {
-    return this.load(this.db.prepare('SELECT * FROM sign_requests WHERE id = ?').get(id) as RequestRow | undefined);
+    return this.load(this.statement('SELECT * FROM sign_requests WHERE id = ?').get(id) as RequestRow | undefined);
   }
 
   async openFileHashes(): Promise<Set<string>> {
-    const rows = this.db.prepare(`SELECT source_sha256, current_sha256, history FROM request_sheets WHERE state IN ${OPEN_STATES}`).all() as Array<Pick<SheetRow, 'source_sha256' | 'current_sha256' | 'history'>>;
+    const rows = this.statement(`SELECT source_sha256, current_sha256, history FROM request_sheets WHERE state IN ${OPEN_STATES}`).all() as Array<Pick<SheetRow, 'source_sha256' | 'current_sha256' | 'history'>>;
     const hashes = new Set<string>();
     for (const row of rows) {
       hashes.add(row.source_sha256);
@@ -214,11 +224,11 @@ export class SqliteRequestStore implements RequestStore {
   // Lost with the power, a mark is made again: the request is enqueued again on start (job ids
   // are fixed, so nothing runs twice).
   async markEnqueued(id: string, at: number): Promise<void> {
-    relaxed(this.db, () => this.db.prepare('UPDATE sign_requests SET enqueued_at = COALESCE(enqueued_at, ?) WHERE id = ?').run(at, id));
+    relaxed(this.db, () => this.statement('UPDATE sign_requests SET enqueued_at = COALESCE(enqueued_at, ?) WHERE id = ?').run(at, id));
   }
 
   private touch(id: string, at: number): void {
-    this.db.prepare('UPDATE sign_requests SET updated_at = ? WHERE id = ?').run(at, id);
+    this.statement('UPDATE sign_requests SET updated_at = ? WHERE id = ?').run(at, id);
   }
 
   async setSheetState(id: string, sheet: number, state: SheetState, progress = 0): Promise<void> {
@@ -226,20 +236,20 @@ export class SqliteRequestStore implements RequestStore {
     // What a running step shows; the step's outcome is recorded durably.
     relaxed(this.db, () =>
       immediate(this.db, () => {
-        this.db.prepare(`UPDATE request_sheets SET state = ?, progress = ?, updated_at = ? WHERE request_id = ? AND idx = ? AND state IN ${OPEN_STATES}`).run(state, progress, now, id, sheet);
+        this.statement(`UPDATE request_sheets SET state = ?, progress = ?, updated_at = ? WHERE request_id = ? AND idx = ? AND state IN ${OPEN_STATES}`).run(state, progress, now, id, sheet);
         this.touch(id, now);
       }),
     );
   }
 
   async setProgress(id: string, sheet: number, progress: number): Promise<void> {
-    relaxed(this.db, () => this.db.prepare('UPDATE request_sheets SET progress = ? WHERE request_id = ? AND idx = ?').run(Math.max(0, Math.min(1, progress)), id, sheet));
+    relaxed(this.db, () => this.statement('UPDATE request_sheets SET progress = ? WHERE request_id = ? AND idx = ?').run(Math.max(0, Math.min(1, progress)), id, sheet));
   }
 
   async recordSigned(id: string, sheet: number, record: StepRecord): Promise<boolean> {
     const now = Date.now();
     return committed(this.db, () => immediate(this.db, () => {
-      const row = this.db.prepare('SELECT step, history FROM request_sheets WHERE request_id = ? AND idx = ?').get(id, sheet) as Pick<SheetRow, 'step' | 'history'> | undefined;
+      const row = this.statement('SELECT step, history FROM request_sheets WHERE request_id = ? AND idx = ?').get(id, sheet) as Pick<SheetRow, 'step' | 'history'> | undefined;
       if (!row || row.step !== record.step) return false;
       const history = JSON.parse(row.history) as StepRecord[];
       history.push(record);
@@ -254,7 +264,7 @@ export class SqliteRequestStore implements RequestStore {
   async recordArchived(id: string, sheet: number, step: number, archive: { sheetId: number; revision: number }, next: { state: SheetState; role: string | null }): Promise<boolean> {
     const now = Date.now();
     return committed(this.db, () => immediate(this.db, () => {
-      const row = this.db.prepare('SELECT archived_step, step, history FROM request_sheets WHERE request_id = ? AND idx = ?').get(id, sheet) as Pick<SheetRow, 'archived_step' | 'step' | 'history'> | undefined;
+      const row = this.statement('SELECT archived_step, step, history FROM request_sheets WHERE request_id = ? AND idx = ?').get(id, sheet) as Pick<SheetRow, 'archived_step' | 'step' | 'history'> | undefined;
       if (!row || row.archived_step !== step || row.step !== step + 1) return false;
       const history = JSON.parse(row.history) as StepRecord[];
       const entry = history[step];
@@ -273,7 +283,7 @@ export class SqliteRequestStore implements RequestStore {
   async recordFailed(id: string, sheet: number, error: WireError): Promise<void> {
     const now = Date.now();
     await committed(this.db, () => immediate(this.db, () => {
-      this.db.prepare(`UPDATE request_sheets SET state = 'failed', error = ?, next_role = NULL, updated_at = ? WHERE request_id = ? AND idx = ? AND state IN ${OPEN_STATES}`).run(JSON.stringify(error), now, id, sheet);
+      this.statement(`UPDATE request_sheets SET state = 'failed', error = ?, next_role = NULL, updated_at = ? WHERE request_id = ? AND idx = ? AND state IN ${OPEN_STATES}`).run(JSON.stringify(error), now, id, sheet);
       this.touch(id, now);
     }));
   }
@@ -329,24 +339,24 @@ export class SqliteRequestStore implements RequestStore {
   // again (webhooks are at least once; receivers deduplicate by webhook-id).
   async recordDelivery(id: string, delivery: Omit<DeliveryRecord, 'attempt'>): Promise<DeliveryRecord> {
     return relaxed(this.db, () => immediate(this.db, () => {
-      const { n } = this.db.prepare('SELECT COUNT(*) AS n FROM webhook_deliveries WHERE request_id = ?').get(id) as { n: number };
+      const { n } = this.statement('SELECT COUNT(*) AS n FROM webhook_deliveries WHERE request_id = ?').get(id) as { n: number };
       const attempt = n + 1;
-      this.db.prepare('INSERT INTO webhook_deliveries (request_id, attempt, at, status, delivered, error) VALUES (?, ?, ?, ?, ?, ?)').run(id, attempt, delivery.at, delivery.status, delivery.isDelivered ? 1 : 0, delivery.error);
+      this.statement('INSERT INTO webhook_deliveries (request_id, attempt, at, status, delivered, error) VALUES (?, ?, ?, ?, ?, ?)').run(id, attempt, delivery.at, delivery.status, delivery.isDelivered ? 1 : 0, delivery.error);
       return { attempt, ...delivery };
     }));
   }
 
   async markNotified(id: string, at: number): Promise<void> {
-    relaxed(this.db, () => this.db.prepare('UPDATE sign_requests SET notified_at = COALESCE(notified_at, ?) WHERE id = ?').run(at, id));
+    relaxed(this.db, () => this.statement('UPDATE sign_requests SET notified_at = COALESCE(notified_at, ?) WHERE id = ?').run(at, id));
   }
 
   // Made durable by the archive step's record, which follows it.
   async grantSheetAccess(owner: string, sheetId: number): Promise<void> {
-    relaxed(this.db, () => this.db.prepare('INSERT OR IGNORE INTO sheet_access (owner, sheet_id) VALUES (?, ?)').run(owner, sheetId));
+    relaxed(this.db, () => this.statement('INSERT OR IGNORE INTO sheet_access (owner, sheet_id) VALUES (?, ?)').run(owner, sheetId));
   }
 
   async hasSheetAccess(owner: string, sheetId: number): Promise<boolean> {
-    return this.db.prepare('SELECT 1 FROM sheet_access WHERE owner = ? AND sheet_id = ?').get(owner, sheetId) !== undefined;
+    return this.statement('SELECT 1 FROM sheet_access WHERE owner = ? AND sheet_id = ?').get(owner, sheetId) !== undefined;
   }
 
   async close(): Promise<void> {
