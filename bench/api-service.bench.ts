@@ -113,11 +113,15 @@ function start(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
 
 let isStopping = false;
 
-/** The sheet (and its distinct tail) as the raw body of a POST, streamed from disk. */
-async function postRaw(url: string, file: string, fileTail: Buffer): Promise<{ status: number; body: string }> {
+/**
+ * POSTs `head`, the file streamed from disk, then `tail`, and answers with the status and body.
+ * The client of a dossier system runs on its own machine; here it shares the two cores with the
+ * server, so it is kept as cheap as curl would be (fetch with FormData costs several times more).
+ */
+async function postFile(url: string, headers: Record<string, string>, head: Buffer, file: string, tail: Buffer): Promise<{ status: number; body: string }> {
   const size = (await stat(file)).size;
   return new Promise((resolve, reject) => {
-    const request = httpRequest(url, { method: 'POST', agent: uploadAgent, headers: { 'content-type': 'application/pdf', 'content-length': String(size + fileTail.length) } });
+    const request = httpRequest(url, { method: 'POST', agent: uploadAgent, headers: { ...headers, 'content-length': String(head.length + size + tail.length) } });
     request.once('error', reject);
     request.once('response', (response) => {
       let body = '';
@@ -126,11 +130,17 @@ async function postRaw(url: string, file: string, fileTail: Buffer): Promise<{ s
       response.once('end', () => resolve({ status: response.statusCode ?? 0, body }));
       response.once('error', reject);
     });
+    request.write(head);
     const source = createReadStream(file, { highWaterMark: 1 << 20 });
     source.once('error', (error) => request.destroy(error));
-    source.once('end', () => request.end(fileTail));
+    source.once('end', () => request.end(tail));
     source.pipe(request, { end: false });
   });
+}
+
+/** The sheet (and its distinct tail) as the raw body of a POST. */
+function postRaw(url: string, file: string, fileTail: Buffer): Promise<{ status: number; body: string }> {
+  return postFile(url, { 'content-type': 'application/pdf' }, Buffer.alloc(0), file, fileTail);
 }
 
 /**
@@ -197,39 +207,15 @@ async function distinctTails(file: string): Promise<(index: number) => Buffer> {
 
 const uploadAgent = new Agent({ keepAlive: true, maxSockets: uploadsInFlight });
 
-/**
- * One multipart request (`request` JSON, then the sheet as part `s1`), the file streamed from disk.
- * The client of a dossier system runs on its own machine; here it shares the two cores with the
- * service, so it is kept as cheap as curl would be (fetch with FormData costs several times more).
- */
-async function postMultipart(url: string, requestJson: string, file: string, headers: Record<string, string>, fileTail: Buffer = Buffer.alloc(0)): Promise<{ status: number; body: string }> {
+/** One multipart request: the `request` JSON, then the sheet (and its distinct tail) as part `s1`. */
+function postMultipart(url: string, requestJson: string, file: string, headers: Record<string, string>, fileTail: Buffer = Buffer.alloc(0)): Promise<{ status: number; body: string }> {
   const boundary = `mapsign-bench-${randomBytes(12).toString('hex')}`;
   const head = Buffer.from(
     `--${boundary}\r\nContent-Disposition: form-data; name="request"\r\nContent-Type: application/json\r\n\r\n${requestJson}\r\n` +
       `--${boundary}\r\nContent-Disposition: form-data; name="s1"; filename="sheet.pdf"\r\nContent-Type: application/pdf\r\n\r\n`,
   );
   const tail = Buffer.concat([fileTail, Buffer.from(`\r\n--${boundary}--\r\n`)]);
-  const size = (await stat(file)).size;
-  return new Promise((resolve, reject) => {
-    const request = httpRequest(url, {
-      method: 'POST',
-      agent: uploadAgent,
-      headers: { ...headers, 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': String(head.length + size + tail.length) },
-    });
-    request.once('error', reject);
-    request.once('response', (response) => {
-      let body = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => (body += chunk));
-      response.once('end', () => resolve({ status: response.statusCode ?? 0, body }));
-      response.once('error', reject);
-    });
-    request.write(head);
-    const source = createReadStream(file, { highWaterMark: 1 << 20 });
-    source.once('error', (error) => request.destroy(error));
-    source.once('end', () => request.end(tail));
-    source.pipe(request, { end: false });
-  });
+  return postFile(url, { ...headers, 'content-type': `multipart/form-data; boundary=${boundary}` }, head, file, tail);
 }
 
 async function listening(child: ChildProcess): Promise<string> {

@@ -11,7 +11,8 @@ import { buildTextFirstSql, buildWalkCountSql, buildWindowSql, DEFAULT_SEARCH_TU
 import type { SearchPlan } from '../search.js';
 import type { AuditEntry, AuditEvent, SheetDetail, SheetMetadata, SheetRecord } from '../types.js';
 import { translatePgError } from './postgres-errors.js';
-import { runMigrations } from './postgres-migrate.js';
+import { CATALOG_SET } from './postgres-migrate.js';
+import { openPostgresPool } from './postgres-pool.js';
 import { num, numOrNull, toAuditEntry, toSignature, toStored, type Row } from './postgres-rows.js';
 import { newPublicCode } from '../public-code.js';
 import { POSTGRES_DIALECT, TSV } from './postgres-search.js';
@@ -26,7 +27,6 @@ export interface OpenPostgresCatalogOptions {
 }
 
 const TERM_DOCS_TTL_MS = 60_000;
-const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 type Queryable = pg.Pool | pg.PoolClient;
 export class PostgresCatalog implements Catalog {
@@ -495,20 +495,6 @@ export class PostgresCatalog implements Catalog {
  */
 export async function openPostgresCatalog(options: OpenPostgresCatalogOptions): Promise<PostgresCatalog> {
   const schema = options.schema ?? 'mapsign';
-  if (!SCHEMA_NAME.test(schema)) throw new MapsignError('CONFIG_INVALID', `PostgreSQL schema name must match ${SCHEMA_NAME.source}, not ${JSON.stringify(schema)}`);
-  const pool = new pg.Pool({
-    connectionString: options.connectionString,
-    max: options.maxConnections ?? 10,
-    options: `-c search_path=${schema}`,
-    connectionTimeoutMillis: 10_000,
-  });
-  // An idle client's error (server restart) must not crash the process; the next query fails instead.
-  pool.on('error', () => undefined);
-  try {
-    await runMigrations(pool, schema);
-  } catch (error) {
-    await pool.end().catch(() => undefined);
-    throw translatePgError(error);
-  }
+  const pool = await openPostgresPool({ connectionString: options.connectionString, schema, maxConnections: options.maxConnections, migrations: CATALOG_SET });
   return new PostgresCatalog(pool, schema);
 }

@@ -23,7 +23,7 @@ export interface PostgresMigrationSet {
   migrations: readonly PostgresMigration[];
 }
 
-const CATALOG_SET: PostgresMigrationSet = { ledger: 'schema_migrations', label: 'catalog', migrations: MIGRATIONS };
+export const CATALOG_SET: PostgresMigrationSet = { ledger: 'schema_migrations', label: 'catalog', migrations: MIGRATIONS };
 
 /** Gives every row of the backfill's table whose column is NULL a new public code, a batch per statement. */
 async function backfill(client: pg.PoolClient, spec: MigrationBackfill): Promise<void> {
