@@ -12,7 +12,7 @@ import type { SearchPlan } from '../search.js';
 import type { AuditEntry, AuditEvent, SheetDetail, SheetMetadata, SheetRecord } from '../types.js';
 import { translatePgError } from './postgres-errors.js';
 import { CATALOG_SET } from './postgres-migrate.js';
-import { openPostgresPool } from './postgres-pool.js';
+import { openPostgresPool, withPostgresTransaction } from './postgres-pool.js';
 import { num, numOrNull, toAuditEntry, toSignature, toStored, type Row } from './postgres-rows.js';
 import { newPublicCode } from '../public-code.js';
 import { POSTGRES_DIALECT, TSV } from './postgres-search.js';
@@ -48,25 +48,10 @@ export class PostgresCatalog implements Catalog {
     }
   }
 
-  private async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    let client: pg.PoolClient;
-    try {
-      client = await this.pool.connect();
-    } catch (error) {
-      throw translatePgError(error);
-    }
-    try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw translatePgError(error);
-    } finally {
-      client.release();
-    }
+  private transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return withPostgresTransaction(this.pool, 'catalog', work);
   }
+
 
   async findRevision(sha256: string): Promise<RevisionBlob | null> {
     const [row] = await this.query('SELECT sha256, size, sheet_id, revision FROM revisions WHERE sha256 = $1', [sha256]);
