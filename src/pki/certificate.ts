@@ -1,7 +1,7 @@
 // Reads the facts of an X.509 certificate (RFC 5280) that signing and reports need: names,
 // serial, validity, key usage and extended key usage. Parsing with pkijs/asn1js.
 
-import { createHash } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { MapsignError } from '../errors.js';
@@ -93,6 +93,16 @@ export class CertificateMemo<T> {
 
 const decoded = new CertificateMemo<pkijs.Certificate>();
 const described = new CertificateMemo<CertificateInfo>();
+const nodeViews = new CertificateMemo<X509Certificate>();
+
+/**
+ * node:crypto's view of a certificate, built once per certificate per process: a validator meets
+ * the same chain on every sheet, and each construction costs a DER parse in OpenSSL. Throws what
+ * `new X509Certificate` throws for unreadable DER (nothing is remembered then).
+ */
+export function readX509Certificate(der: Buffer): X509Certificate {
+  return nodeViews.get(der, () => new X509Certificate(der));
+}
 
 /** The decoded certificate, shared by every caller: read it, never change it. */
 export function parseCertificate(der: Buffer): pkijs.Certificate {

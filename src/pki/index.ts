@@ -1,6 +1,7 @@
 // Public surface of the pki module: certificates and key sources (PKCS#12 now; PKCS#11 tokens
 // and external two-phase signers fit the same KeySource interface), the trust store, path
 // validation, revocation (OCSP, CRL, cache) and the development PKI services.
+import type { X509Certificate } from 'node:crypto';
 import * as certificate from './certificate.js';
 import type * as keySource from './key-source.js';
 import * as p12 from './p12-key-source.js';
@@ -53,6 +54,11 @@ export type KeyUsageName = certificate.KeyUsageName;
 /** Reads the facts of a DER certificate that signing and reports need. */
 export function describeCertificate(der: Buffer): CertificateInfo {
   return certificate.describeCertificate(der);
+}
+
+/** node:crypto's X509Certificate of a DER certificate, shared per process (read it, never change it). */
+export function readX509Certificate(der: Buffer): X509Certificate {
+  return certificate.readX509Certificate(der);
 }
 
 // ---- Trust: roots, intermediates, path validation (issue 3) ---------------------------------

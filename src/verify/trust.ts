@@ -8,7 +8,7 @@ import { X509Certificate } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MapsignError, fromSystemError } from '../errors.js';
-import { describeCertificate } from '../pki/index.js';
+import { describeCertificate, readX509Certificate } from '../pki/index.js';
 import type { Indication, RevocationSource, SubIndication } from './types.js';
 
 /** What a certificate is validated for: a document signature or a time-stamp token. */
@@ -141,14 +141,14 @@ export function createBasicTrustValidator(anchors: X509Certificate[]): Certifica
     });
     let signer: X509Certificate;
     try {
-      signer = new X509Certificate(request.signerCertificate);
+      signer = readX509Certificate(request.signerCertificate);
     } catch {
       return result('INDETERMINATE', 'NO_SIGNING_CERTIFICATE_FOUND', [], 'the signer certificate cannot be read');
     }
     const pool: X509Certificate[] = [];
     for (const der of request.certificates) {
       try {
-        pool.push(new X509Certificate(der));
+        pool.push(readX509Certificate(der));
       } catch {
         // Unreadable extra certificates do not help build a path.
       }
