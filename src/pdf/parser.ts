@@ -11,6 +11,7 @@ export class NeedMoreData extends Error {
 }
 
 const MAX_NESTING = 256;
+const HEX_DIGITS = /^[0-9a-fA-F]*$/;
 
 const WHITESPACE = new Uint8Array(256);
 for (const c of [0x00, 0x09, 0x0a, 0x0c, 0x0d, 0x20]) WHITESPACE[c] = 1;
@@ -234,8 +235,12 @@ export class PdfParser {
     this.pos++;
     const end = this.buf.indexOf(0x3e /* > */, this.pos);
     if (end < 0) this.outOfData();
-    const hex = this.buf.toString('latin1', this.pos, end).replace(/[\0\t\n\f\r ]/g, '');
-    if (!/^[0-9a-fA-F]*$/.test(hex)) this.fail('bad hex string');
+    let hex = this.buf.toString('latin1', this.pos, end);
+    // A signature's /Contents is tens of kilobytes of hex without a break: test before copying it.
+    if (!HEX_DIGITS.test(hex)) {
+      hex = hex.replace(/[\0\t\n\f\r ]/g, '');
+      if (!HEX_DIGITS.test(hex)) this.fail('bad hex string');
+    }
     this.pos = end + 1;
     return new PdfString(Buffer.from(hex.length % 2 ? `${hex}0` : hex, 'hex'), true);
   }

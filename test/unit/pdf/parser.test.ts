@@ -55,6 +55,18 @@ describe('PdfParser', () => {
     expect(value.bytes.toString('latin1')).toBe('a(b)c (nested) A\nend');
   });
 
+  it('reads hex strings with or without white space between the digits, and an odd last digit as 0', () => {
+    expect((parse('<48656C6c6F>') as PdfString).bytes.toString('latin1')).toBe('Hello');
+    expect((parse('<48 65\n6C\r\n6c\t6F>') as PdfString).bytes.toString('latin1')).toBe('Hello');
+    expect((parse('<414>') as PdfString).bytes.toString('hex')).toBe('4140');
+    expect((parse('<>') as PdfString).bytes.length).toBe(0);
+  });
+
+  it('refuses a hex string with a character that is neither a hex digit nor white space', () => {
+    expect(() => parse('<48 6G>')).toThrow(/bad hex string/);
+    expect(() => parse('<486G>')).toThrow(/bad hex string/);
+  });
+
   it('decodes #xx escapes in names', () => {
     expect((parse('/A#20B#2f ') as PdfName).value).toBe('A B/');
   });
