@@ -13,6 +13,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { Agent, createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -40,18 +41,66 @@ interface Result {
   seconds: number;
   sheetsPerMinute: number;
   p95Seconds: number | null;
-  /** CPU milliseconds per sheet, by process (user + system), where measured. */
-  cpuPerSheet?: Record<string, number>;
+  /** CPU milliseconds per sheet, by process (user + system, and the system part), where measured. */
+  cpuPerSheet?: Record<string, CpuTime>;
+  /** The whole machine during the run (every process, /proc/stat). */
+  machine?: MachineLoad | null;
 }
 
-/** User + system CPU seconds a live process has used so far (Linux /proc; null elsewhere). */
-async function cpuSecondsOf(pid: number | undefined): Promise<number | null> {
+interface CpuTime {
+  total: number;
+  system: number;
+}
+
+interface MachineLoad {
+  /** Share of all cores' time that was busy, and the share spent in the kernel. */
+  busy: number;
+  kernel: number;
+}
+
+/** Jiffies of all cores since boot from /proc/stat: busy, of which kernel (system, irq, softirq), and idle. */
+async function machineTicks(): Promise<{ busy: number; kernel: number; idle: number } | null> {
+  const text = await readFile('/proc/stat', 'utf8').catch(() => null);
+  const fields = text?.split('\n')[0]?.trim().split(/\s+/).slice(1).map(Number);
+  if (!fields || fields.length < 8) return null;
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = fields as [number, number, number, number, number, number, number, number];
+  return { busy: user + nice + system + irq + softirq + steal, kernel: system + irq + softirq, idle: idle + iowait };
+}
+
+/** Measures the machine's load from now until the returned function is called. */
+async function watchMachine(): Promise<() => Promise<MachineLoad | null>> {
+  const before = await machineTicks();
+  return async () => {
+    const after = await machineTicks();
+    if (!before || !after) return null;
+    const busy = after.busy - before.busy;
+    const all = busy + after.idle - before.idle;
+    return all > 0 ? { busy: busy / all, kernel: (after.kernel - before.kernel) / all } : null;
+  };
+}
+
+function cpuOf(usage: NodeJS.CpuUsage): CpuTime {
+  return { total: (usage.user + usage.system) / 1000 / sheets, system: usage.system / 1000 / sheets };
+}
+
+function cpuBetween(before: CpuSeconds | null | undefined, after: CpuSeconds | null | undefined): CpuTime | null {
+  if (!before || !after) return null;
+  return { total: ((after.user + after.system - before.user - before.system) * 1000) / sheets, system: ((after.system - before.system) * 1000) / sheets };
+}
+
+interface CpuSeconds {
+  user: number;
+  system: number;
+}
+
+/** User and system CPU seconds a live process has used so far (Linux /proc; null elsewhere). */
+async function cpuSecondsOf(pid: number | undefined): Promise<CpuSeconds | null> {
   if (pid === undefined) return null;
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null);
   if (stat === null) return null;
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // utime and stime are fields 14 and 15 of stat(5), in clock ticks (100 per second on Linux).
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 };
 }
 
 /** The process id of the Redis server at redisUrl, to count its CPU too. */
@@ -83,6 +132,7 @@ async function bare(input: string, parallel: number): Promise<Result> {
   const keySource = await openPkcs12KeySource({ path: pki.p12.departmentSeal, password: pki.password });
   const latencies: number[] = [];
   const cpuBefore = process.cpuUsage();
+  const machine = await watchMachine();
   const started = performance.now();
   await pool(sheets, parallel, async (i) => {
     const t0 = performance.now();
@@ -93,7 +143,7 @@ async function bare(input: string, parallel: number): Promise<Result> {
   });
   const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
-  return { label: `bare signPdf, ${parallel} at a time`, seconds, sheetsPerMinute: (sheets / seconds) * 60, p95Seconds: percentile(latencies, 95), cpuPerSheet: { bare: (cpu.user + cpu.system) / 1000 / sheets } };
+  return { label: `bare signPdf, ${parallel} at a time`, seconds, sheetsPerMinute: (sheets / seconds) * 60, p95Seconds: percentile(latencies, 95), cpuPerSheet: { bare: cpuOf(cpu) }, machine: await machine() };
 }
 
 function start(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
@@ -163,6 +213,7 @@ async function floor(input: string, signers: number): Promise<Result> {
     const latencies: number[] = [];
     const cpuBefore = await cpuSecondsOf(child.pid);
     const clientCpuBefore = process.cpuUsage();
+    const machine = await watchMachine();
     const started = performance.now();
     await pool(sheets, uploadsInFlight, async (i) => {
       const t0 = performance.now();
@@ -171,11 +222,13 @@ async function floor(input: string, signers: number): Promise<Result> {
       latencies.push((performance.now() - t0) / 1000);
     });
     const seconds = (performance.now() - started) / 1000;
+    const load = await machine();
     const clientCpu = process.cpuUsage(clientCpuBefore);
     const cpuAfter = await cpuSecondsOf(child.pid);
-    const cpuPerSheet: Record<string, number> = { 'client (bench)': (clientCpu.user + clientCpu.system) / 1000 / sheets };
-    if (cpuBefore !== null && cpuAfter !== null) cpuPerSheet['server'] = ((cpuAfter - cpuBefore) * 1000) / sheets;
-    return { label: `floor: upload and sign over HTTP, ${signers} at a time`, seconds, sheetsPerMinute: (sheets / seconds) * 60, p95Seconds: percentile(latencies, 95), cpuPerSheet };
+    const cpuPerSheet: Record<string, CpuTime> = { 'client (bench)': cpuOf(clientCpu) };
+    const server = cpuBetween(cpuBefore, cpuAfter);
+    if (server) cpuPerSheet['server'] = server;
+    return { label: `floor: upload and sign over HTTP, ${signers} at a time`, seconds, sheetsPerMinute: (sheets / seconds) * 60, p95Seconds: percentile(latencies, 95), cpuPerSheet, machine: load };
   } finally {
     child.kill('SIGTERM');
     await new Promise((resolve) => (child.exitCode !== null ? resolve(undefined) : child.once('exit', resolve)));
@@ -283,6 +336,7 @@ async function service(input: string, workers: number, useRedis: boolean, layout
     const redisCpuBefore = await cpuSecondsOf(redis);
     const cpuBefore = await Promise.all(children.map((child) => cpuSecondsOf(child.pid)));
     const clientCpuBefore = process.cpuUsage();
+    const machine = await watchMachine();
     const started = performance.now();
     await pool(sheets, uploadsInFlight, async (i) => {
       const requestJson = JSON.stringify({
@@ -296,21 +350,22 @@ async function service(input: string, workers: number, useRedis: boolean, layout
       submitted.set((JSON.parse(response.body) as { id: string }).id, t0);
     });
     await allDone;
+    const load = await machine();
     const seconds = (Math.max(...done.values()) - started) / 1000;
     const clientCpu = process.cpuUsage(clientCpuBefore);
     const cpuAfter = await Promise.all(children.map((child) => cpuSecondsOf(child.pid)));
     const redisCpuAfter = await cpuSecondsOf(redis);
     const names = ['api', ...workerProcesses.map((_, i) => (layout === 'split' && i === workerProcesses.length - 1 ? 'archive/notify' : `worker ${i + 1}`))];
-    const cpuPerSheet: Record<string, number> = { 'client (bench)': (clientCpu.user + clientCpu.system) / 1000 / sheets };
+    const cpuPerSheet: Record<string, CpuTime> = { 'client (bench)': cpuOf(clientCpu) };
     children.forEach((_, i) => {
-      const before = cpuBefore[i];
-      const after = cpuAfter[i];
-      if (before != null && after != null) cpuPerSheet[names[i]!] = ((after - before) * 1000) / sheets;
+      const used = cpuBetween(cpuBefore[i], cpuAfter[i]);
+      if (used) cpuPerSheet[names[i]!] = used;
     });
-    if (redisCpuBefore !== null && redisCpuAfter !== null) cpuPerSheet['redis'] = ((redisCpuAfter - redisCpuBefore) * 1000) / sheets;
+    const redisUsed = cpuBetween(redisCpuBefore, redisCpuAfter);
+    if (redisUsed) cpuPerSheet['redis'] = redisUsed;
     const latencies = [...submitted].map(([id, t0]) => (done.get(id)! - t0) / 1000);
     const topology = !useRedis ? 'embedded' : layout === 'all' ? `BullMQ, worker all ×${workers}` : `BullMQ, sign ×${workers} + archive/notify ×1`;
-    return { label: `service, ${workers} worker${workers > 1 ? 's' : ''} (${topology})`, seconds, sheetsPerMinute: (sheets / seconds) * 60, p95Seconds: percentile(latencies, 95), cpuPerSheet };
+    return { label: `service, ${workers} worker${workers > 1 ? 's' : ''} (${topology})`, seconds, sheetsPerMinute: (sheets / seconds) * 60, p95Seconds: percentile(latencies, 95), cpuPerSheet, machine: load };
   } finally {
     isStopping = true;
     for (const child of children) child.kill('SIGTERM');
@@ -356,10 +411,11 @@ for (const [reference, floorResult, measured] of rows) {
   console.log(`| ${measured.label} | ${measured.seconds.toFixed(1)} | ${measured.sheetsPerMinute.toFixed(0)} | ${measured.p95Seconds?.toFixed(2)} | ${share.toFixed(0)} % ${share >= 80 ? '(target met)' : '(below the 80 % target)'} | ${ofFloor.toFixed(0)} % |`);
 }
 console.log('');
-console.log('CPU ms per sheet by process (user + system; the machine has 2 cores):');
+console.log(`CPU ms per sheet by process, user + system (of which in the kernel); the machine has ${availableParallelism()} cores:`);
 for (const measured of [...new Set(rows.flat())]) {
   if (!measured.cpuPerSheet) continue;
-  const parts = Object.entries(measured.cpuPerSheet).map(([name, ms]) => `${name} ${ms.toFixed(1)}`);
-  const total = Object.values(measured.cpuPerSheet).reduce((a, b) => a + b, 0);
-  console.log(`- ${measured.label}: ${parts.join(', ')}; total ${total.toFixed(1)}`);
+  const parts = Object.entries(measured.cpuPerSheet).map(([name, cpu]) => `${name} ${cpu.total.toFixed(1)} (${cpu.system.toFixed(1)})`);
+  const total = Object.values(measured.cpuPerSheet).reduce((sum, cpu) => sum + cpu.total, 0);
+  const load = measured.machine ? `; machine ${(measured.machine.busy * 100).toFixed(0)} % busy, ${(measured.machine.kernel * 100).toFixed(0)} % in the kernel` : '';
+  console.log(`- ${measured.label}: ${parts.join(', ')}; total ${total.toFixed(1)}${load}`);
 }
