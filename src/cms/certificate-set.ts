@@ -7,7 +7,7 @@
 const SEQUENCE = 0x30;
 const CONTEXT_0_CONSTRUCTED = 0xa0;
 
-interface Element {
+export interface Element {
   tag: number;
   /** Offset of the tag byte. */
   start: number;
@@ -18,7 +18,7 @@ interface Element {
 }
 
 /** One definite-length element with a one-byte tag at `offset`, or null (indefinite length, high tag, truncated). */
-function readElement(bytes: Uint8Array, offset: number, limit: number): Element | null {
+export function readElement(bytes: Uint8Array, offset: number, limit: number): Element | null {
   if (offset + 2 > limit) return null;
   const tag = bytes[offset]!;
   if ((tag & 0x1f) === 0x1f) return null;

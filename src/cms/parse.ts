@@ -9,6 +9,7 @@ import { nameHashAlgorithm, OID, type HashAlgorithm } from './algorithms.js';
 import { isCertificateNamedBy, readEmbeddedCertificate } from './certificate-ref.js';
 import { splitCertificates } from './certificate-set.js';
 import { copyBytes, decodeBer, describeError, type AsnBlock } from './der.js';
+import { contentOf, decodeObjectIdentifier, readSignedDataDer, type SignedDataDer, type SignerIdentifierDer } from './signed-data-reader.js';
 import { readSigningCertificateV2, type SigningCertificateV2View } from './signing-certificate-v2.js';
 
 /** Parsed view of a SignedData and its first SignerInfo. */
@@ -104,6 +105,98 @@ const RECENTLY_READ_LIMIT = 32;
 const recentlyRead = new Map<string, SignedDataDetails>();
 
 function decodeSignedData(der: Buffer): SignedDataDetails {
+  return readUsualSignedData(der) ?? decodeSignedDataWithPkijs(der);
+}
+
+/**
+ * The fast path: strict DER of the usual shape, read by signed-data-reader.ts, giving the same
+ * details as {@link decodeSignedDataWithPkijs}. Null when the reader is unsure or anything fails:
+ * the pkijs path then runs and gives its result or its error, so both stay as they were.
+ */
+export function readUsualSignedData(der: Buffer): SignedDataDetails | null {
+  try {
+    const raw = readSignedDataDer(der);
+    return raw === null ? null : detailsOf(raw);
+  } catch {
+    return null;
+  }
+}
+
+function detailsOf(raw: SignedDataDer): SignedDataDetails | null {
+  // pkijs decodes every CRL in `crls`; a malformed one must keep failing as it did.
+  if (!raw.crls.every(isCertificateRevocationList)) return null;
+  const certificates = readSplitCertificates(raw.certificates);
+  const { signerInfo } = raw;
+  const firstValue = (oid: string): Buffer | undefined => signerInfo.signedAttributes.find((a) => a.type === oid)?.firstValue;
+
+  const messageDigestValue = firstValue(OID.messageDigest);
+  const contentTypeValue = firstValue(OID.contentType);
+  const signingCertificateValue = firstValue(OID.signingCertificateV2);
+  const contentTypeAttribute = contentTypeValue?.[0] === OBJECT_IDENTIFIER_TAG ? decodeObjectIdentifier(contentTypeValue) : null;
+  if (contentTypeValue?.[0] === OBJECT_IDENTIFIER_TAG && contentTypeAttribute === null) return null;
+  const signingCertificateV2 =
+    signingCertificateValue === undefined ? null : readSigningCertificateV2(decodeBer(signingCertificateValue, 'signing-certificate-v2 attribute'));
+  let sid: pkijs.IssuerAndSerialNumber | undefined;
+  const decodeSid = (element: Buffer): pkijs.IssuerAndSerialNumber => (sid ??= new pkijs.IssuerAndSerialNumber({ schema: decodeBer(element, 'CMS sid') }));
+  const signer = certificates.find((c) => isNamedBySid(c.parsed, signerInfo.sid, decodeSid));
+  const signatureAlgorithm = new pkijs.AlgorithmIdentifier({ schema: decodeBer(signerInfo.signatureAlgorithm, 'CMS signatureAlgorithm') });
+
+  return {
+    signerCount: raw.signerCount,
+    eContentType: raw.eContentType,
+    isDetached: raw.isDetached,
+    digestAlgorithm: nameHashAlgorithm(signerInfo.digestAlgorithmOid),
+    digestAlgorithmOid: signerInfo.digestAlgorithmOid,
+    signatureAlgorithmOid: signerInfo.signatureAlgorithmOid,
+    signatureAlgorithm,
+    signedAttributeOids: signerInfo.signedAttributes.map((a) => a.type),
+    unsignedAttributeOids: signerInfo.unsignedAttributeOids,
+    messageDigest: messageDigestValue?.[0] === OCTET_STRING_TAG ? copyBytes(contentOf(messageDigestValue)) : null,
+    contentTypeAttribute,
+    signingCertificateV2,
+    signingCertificateV2CertHash: signingCertificateV2?.certHash ?? null,
+    signingCertificateV2HashAlgorithm: signingCertificateV2?.hashAlgorithm ?? '',
+    certificates: certificates.map((c) => c.der),
+    signerCertificate: signer?.der ?? null,
+    signature: copyBytes(signerInfo.signature),
+    signedAttributes: signerInfo.signedAttrs === null ? Buffer.alloc(0) : withSetOfTag(signerInfo.signedAttrs),
+  };
+}
+
+const OCTET_STRING_TAG = 0x04;
+const OBJECT_IDENTIFIER_TAG = 0x06;
+
+/** RFC 5652 §5.4: the signature covers the signed attributes with the SET OF tag, not [0] IMPLICIT. */
+function withSetOfTag(signedAttrs: Buffer): Buffer {
+  const bytes = copyBytes(signedAttrs);
+  bytes[0] = 0x31;
+  return bytes;
+}
+
+function isCertificateRevocationList(der: Buffer): boolean {
+  if (der[0] !== 0x30) return false;
+  try {
+    new pkijs.CertificateRevocationList({ schema: decodeBer(der, 'CMS crl') });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The certificate's own issuer and serialNumber bytes against the sid's; when they differ, the
+ * comparison of the pkijs path (which re-encodes both), so that the answer is the same.
+ */
+function isNamedBySid(certificate: pkijs.Certificate, sid: SignerIdentifierDer, decodeSid: (element: Buffer) => pkijs.IssuerAndSerialNumber): boolean {
+  if ('subjectKeyIdentifier' in sid) return isNamedByKeyIdentifier(certificate, sid.subjectKeyIdentifier);
+  const issuer = Buffer.from(certificate.issuer.valueBeforeDecode);
+  const serialNumber = certificate.serialNumber.valueBeforeDecodeView;
+  if (issuer.equals(sid.issuer) && sid.serialNumber.equals(serialNumber)) return true;
+  return isCertificateNamedBy(certificate, decodeSid(sid.element));
+}
+
+/** The pkijs path, for any BER; errors become CMS_MALFORMED. Exported for the tests that hold both paths to the same result. */
+export function decodeSignedDataWithPkijs(der: Buffer): SignedDataDetails {
   // DER as we and most signers write it: the certificates are cut out and read by their own
   // (cached) decoder; anything else is decoded whole.
   const split = splitCertificates(der);
@@ -205,7 +298,11 @@ function isSigner(certificate: pkijs.Certificate, sid: pkijs.SignerInfo['sid']):
   const block = sid as AsnBlock;
   const keyId = block instanceof asn1js.Constructed ? block.valueBlock.value[0] : block;
   if (keyId === undefined || !('valueHexView' in keyId.valueBlock)) return false;
-  const wanted = copyBytes(keyId.valueBlock.valueHexView as Uint8Array);
+  return isNamedByKeyIdentifier(certificate, copyBytes(keyId.valueBlock.valueHexView as Uint8Array));
+}
+
+/** RFC 5280 §4.2.1.2: the subjectKeyIdentifier extension, or the SHA-1 of the key's bits when there is none. */
+function isNamedByKeyIdentifier(certificate: pkijs.Certificate, wanted: Buffer): boolean {
   const extension = certificate.extensions?.find((e) => e.extnID === SUBJECT_KEY_IDENTIFIER);
   if (extension !== undefined) {
     const value = extension.parsedValue as { valueBlock?: { valueHexView?: Uint8Array } } | undefined;
