@@ -13,14 +13,15 @@ const CACHE_LIMIT = 256;
 const strictCache = new Map<string, pkijs.Certificate>();
 const lenientCache = new Map<string, pkijs.Certificate>();
 
-function cached(cache: Map<string, pkijs.Certificate>, der: Buffer, decode: () => pkijs.Certificate): pkijs.Certificate {
+/** What `read` makes of a certificate's DER, remembered by the DER's SHA-256 (a failed read is not). */
+export function cachedByDer<T>(cache: Map<string, T>, der: Buffer, read: () => T): T {
   const key = createHash('sha256').update(der).digest('base64');
   const hit = cache.get(key);
   if (hit !== undefined) return hit;
-  const certificate = decode();
+  const value = read();
   if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value!);
-  cache.set(key, certificate);
-  return certificate;
+  cache.set(key, value);
+  return value;
 }
 
 /**
@@ -35,7 +36,7 @@ export function readCertificate(der: Buffer, what: string): pkijs.Certificate {
   if (!Buffer.isBuffer(der) || der.length === 0) {
     throw new MapsignError('CMS_MALFORMED', `${what} is empty or not a Buffer`, { details: { input: what } });
   }
-  return cached(strictCache, der, () => {
+  return cachedByDer(strictCache, der, () => {
     const block = decodeDer(der, what);
     try {
       return new pkijs.Certificate({ schema: block });
@@ -50,7 +51,7 @@ export function readCertificate(der: Buffer, what: string): pkijs.Certificate {
 
 /** Like {@link readCertificate}, but BER is accepted: for certificates embedded by other signers, read and never re-encoded. */
 export function readEmbeddedCertificate(der: Buffer, what: string): pkijs.Certificate {
-  return cached(lenientCache, der, () => {
+  return cachedByDer(lenientCache, der, () => {
     const block = decodeBer(der, what);
     try {
       return new pkijs.Certificate({ schema: block });

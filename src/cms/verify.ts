@@ -2,8 +2,12 @@
 // §11.1-§11.2) with node:crypto. No path validation or revocation: that belongs to pki/.
 import { constants, createHash, verify, X509Certificate, type KeyObject } from 'node:crypto';
 import { findHashAlgorithm, resolveSignatureAlgorithm } from './algorithms.js';
+import { cachedByDer } from './certificate-ref.js';
 import { describeError } from './der.js';
 import { readSignedData, type SignedDataDetails } from './parse.js';
+
+/** Public keys of signer certificates by the certificate's DER. */
+const signerKeys = new Map<string, KeyObject>();
 
 export interface VerifySignedDataResult {
   ok: boolean;
@@ -53,7 +57,8 @@ export function verifySignedData(der: Buffer, documentDigest: Buffer): VerifySig
 
   let publicKey: KeyObject;
   try {
-    publicKey = new X509Certificate(signerCertificate).publicKey;
+    // The same signer signs sheet after sheet: its key is read from the certificate once.
+    publicKey = cachedByDer(signerKeys, signerCertificate, () => new X509Certificate(signerCertificate).publicKey);
   } catch (error) {
     return fail(`signer certificate cannot be read: ${describeError(error)}`);
   }

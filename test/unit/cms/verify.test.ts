@@ -85,6 +85,24 @@ describe('verifySignedData', () => {
     expect(verifySignedData(der, documentDigest)).toEqual({ ok: false, reason: 'the signature does not verify with the signer certificate' });
   });
 
+  it('checks each signer with its own certificate, whichever signer it checked before', () => {
+    const signWithLeaf = (name: 'p256' | 'p384', key: 'p256' | 'p384'): { der: Buffer; documentDigest: Buffer } => {
+      const leaf = pki.leaves[name];
+      const documentDigest = createHash('sha256').update(randomBytes(64)).digest();
+      const signedAttributes = buildSignedAttributes({ documentDigest, hashAlgorithm: 'sha256', signerCertificate: leaf.certificate });
+      const signature = sign('sha256', signedAttributes, { key: pki.leaves[key].key, dsaEncoding: 'der' });
+      return { der: assembleSignedData({ signedAttributes, signature, hashAlgorithm: 'sha256', scheme: 'ecdsa', certificates: leaf.chain }), documentDigest };
+    };
+    for (let round = 0; round < 2; round++) {
+      const p256 = signWithLeaf('p256', 'p256');
+      const p384 = signWithLeaf('p384', 'p384');
+      const p256ByOtherKey = signWithLeaf('p256', 'p384');
+      expect(verifySignedData(p256.der, p256.documentDigest).ok).toBe(true);
+      expect(verifySignedData(p384.der, p384.documentDigest).ok).toBe(true);
+      expect(verifySignedData(p256ByOtherKey.der, p256ByOtherKey.documentDigest).ok).toBe(false);
+    }
+  });
+
   it('fails when the signer certificate is not embedded', () => {
     const { der, documentDigest } = signedP256();
     const stripped = rewrite(der, (signedData) => {
