@@ -12,7 +12,17 @@ const HEADER_WINDOW = 1024;
 const MAX_JSON_BYTES = 1024 * 1024;
 export const PART_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
-/** Passes bytes through once the first of them show `%PDF-`; fails with PDF_NOT_PDF otherwise. */
+/** Refuses with PDF_NOT_PDF unless the first bytes of a file show `%PDF-`. */
+function refuseUnlessPdfHeader(head: Buffer): void {
+  if (!head.subarray(0, HEADER_WINDOW).includes('%PDF-')) {
+    throw new MapsignError('PDF_NOT_PDF', 'the uploaded file is not a PDF (no %PDF- header in its first 1024 bytes)');
+  }
+}
+
+/** The header check as WorkFileStore.put runs it: once on the first bytes, with no stage in the stream. */
+const PDF_HEADER_CHECK = { bytes: HEADER_WINDOW, check: refuseUnlessPdfHeader };
+
+/** The same check as a stream stage: passes bytes through once the first of them show `%PDF-`. */
 export class PdfHeaderCheck extends Transform {
   private head: Buffer[] = [];
   private headBytes = 0;
@@ -40,8 +50,10 @@ export class PdfHeaderCheck extends Transform {
   private release(callback: TransformCallback): void {
     const head = Buffer.concat(this.head);
     this.head = [];
-    if (!head.subarray(0, HEADER_WINDOW).includes('%PDF-')) {
-      callback(new MapsignError('PDF_NOT_PDF', 'the uploaded file is not a PDF (no %PDF- header in its first 1024 bytes)'));
+    try {
+      refuseUnlessPdfHeader(head);
+    } catch (error) {
+      callback(error as Error);
       return;
     }
     this.isChecked = true;
@@ -109,7 +121,7 @@ export async function receiveParts(request: FastifyRequest, options: ReceivePart
       if (received.files.some((f) => f.part === part.fieldname)) throw new MapsignError('USAGE_INVALID', `the file part ${part.fieldname} is given twice`);
       if (received.files.length >= options.maxFiles) throw new MapsignError('USAGE_INVALID', `at most ${options.maxFiles} files per request`);
       options.acceptFile?.(part.fieldname);
-      const stored = await options.files.put(part.file, { maxBytes: options.maxFileBytes, checks: [new PdfHeaderCheck()] });
+      const stored = await options.files.put(part.file, { maxBytes: options.maxFileBytes, headCheck: PDF_HEADER_CHECK });
       received.files.push({ ...stored, part: part.fieldname, filename: part.filename });
     }
     return received;
