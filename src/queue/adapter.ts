@@ -1,7 +1,8 @@
 // The queue as the service sees it, the same for the embedded adapter (SQLite, in-process) and the
 // BullMQ adapter (Redis, worker processes): flows of jobs where a parent runs after its
-// children, retries with exponential backoff for retryable codes only, events for metrics.
+// children, retries with exponential backoff for retryable codes only, tallies for metrics.
 
+import type { JobTallies } from './job-tallies.js';
 import type { JobKind } from './jobs/index.js';
 import type { WireError } from './wire-error.js';
 
@@ -41,10 +42,6 @@ export interface JobHandler {
   onFinalFailure(job: Pick<QueuedJob, 'kind' | 'id' | 'data'>, error: WireError): Promise<void>;
 }
 
-export type JobEvent =
-  | { type: 'completed'; kind: JobKind; jobId: string; durationMs: number | null; result: unknown }
-  | { type: 'failed'; kind: JobKind; jobId: string; durationMs: number | null; error: WireError; isFinal: boolean };
-
 export interface WorkerOptions {
   concurrency: number;
 }
@@ -56,8 +53,11 @@ export interface JobQueue {
   /** Starts processing one kind in this process. */
   startWorker(kind: JobKind, handler: JobHandler, options: WorkerOptions): Promise<void>;
   counts(): Promise<JobCounts>;
-  /** Completed and failed jobs, wherever they ran (BullMQ: through queue events). */
-  onEvent(listener: (event: JobEvent) => void): () => void;
+  /**
+   * Totals of the job runs that ended, counted by the processes that ran them (BullMQ: every
+   * worker process adds to one Redis hash; embedded: this process). Rejects while the backend is away.
+   */
+  tallies(): Promise<JobTallies>;
   /** Whether the backend answers (Redis ping, database open). */
   isReady(): Promise<boolean>;
   /** Stops workers (letting running jobs finish, up to `graceMs`) and releases connections. */

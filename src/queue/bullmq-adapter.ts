@@ -2,12 +2,13 @@
 // (sign → archive → … → notify), workers in separate processes. Only here does a code's
 // `retryable: false` become BullMQ's UnrecoverableError; errors cross processes as the JSON of
 // `{code, message, details}` in the failed reason. Stalled jobs (a worker killed mid-job) go back
-// to the queue when their lock runs out.
+// to the queue when their lock runs out. Each worker adds the runs it ends to one hash of tallies
+// (`<prefix>:metrics`) that the API reads on a scrape.
 
-import { FlowProducer, Queue, QueueEvents, UnrecoverableError, Worker, type ConnectionOptions, type FlowJob as BullFlowJob, type Job, type JobsOptions } from 'bullmq';
-import { EventEmitter } from 'node:events';
+import { FlowProducer, Queue, UnrecoverableError, Worker, type ConnectionOptions, type FlowJob as BullFlowJob, type Job, type JobsOptions, type RedisClient } from 'bullmq';
 import { MapsignError } from '../errors.js';
-import { emptyCounts, JOB_STATES, type FlowJob, type JobCounts, type JobEvent, type JobHandler, type JobQueue, type RetryPolicy, type WorkerOptions } from './adapter.js';
+import { emptyCounts, JOB_STATES, type FlowJob, type JobCounts, type JobHandler, type JobQueue, type RetryPolicy, type WorkerOptions } from './adapter.js';
+import { readTallyFields, tallyIncrements, type JobOutcome, type JobTallies } from './job-tallies.js';
 import { JOB_KINDS, type JobKind } from './jobs/index.js';
 import { decodeWireError, encodeWireError, toMapsignError } from './wire-error.js';
 
@@ -20,8 +21,6 @@ export interface BullmqQueueOptions {
   /** Lock of a running job; renewed while it runs. A killed worker's job is stalled once it lapses. */
   lockDurationMs?: number;
   stalledIntervalMs?: number;
-  /** Follow completed and failed jobs of every process through queue events (the API's metrics). */
-  observe?: boolean;
   /** Deadline of one enqueue before it fails with QUEUE_UNAVAILABLE. Default 5 s. */
   enqueueTimeoutMs?: number;
 }
@@ -49,9 +48,8 @@ export class BullmqQueue implements JobQueue {
   private readonly queues = new Map<JobKind, Queue>();
   private readonly flows: FlowProducer;
   private readonly workers: Worker[] = [];
-  private readonly queueEvents: QueueEvents[] = [];
-  private readonly events = new EventEmitter();
   private readonly enqueueTimeoutMs: number;
+  private readonly talliesKey: string;
 
   constructor(private readonly options: BullmqQueueOptions) {
     // Producers fail fast while Redis is away (the caller answers 503 and the request is enqueued
@@ -63,7 +61,7 @@ export class BullmqQueue implements JobQueue {
     this.flows = new FlowProducer({ connection: this.producerConnection, prefix: options.prefix });
     for (const queue of this.queues.values()) queue.on('error', () => undefined);
     this.flows.on('error', () => undefined);
-    if (options.observe) this.observe();
+    this.talliesKey = `${options.prefix}:metrics`;
   }
 
   /** Waits until the producer connections are up (they do not queue commands while offline). */
@@ -149,30 +147,36 @@ export class BullmqQueue implements JobQueue {
         void handler.onFinalFailure({ kind, id: job.id ?? '', data: job.data as unknown }, wire).catch(() => undefined);
       }
       const isFinal = !isOurs || error instanceof UnrecoverableError || error.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
-      if (!this.options.observe) this.emit({ type: 'failed', kind, jobId: job.id ?? '', durationMs: job.finishedOn && job.processedOn ? job.finishedOn - job.processedOn : null, error: wire, isFinal });
+      this.addToTallies({ type: 'failed', kind, durationMs: runDurationMs(job), code: wire.code, isFinal });
     });
     worker.on('completed', (job, result: unknown) => {
-      if (!this.options.observe) this.emit({ type: 'completed', kind, jobId: job.id ?? '', durationMs: job.finishedOn && job.processedOn ? job.finishedOn - job.processedOn : null, result });
+      this.addToTallies({ type: 'completed', kind, durationMs: runDurationMs(job), result });
     });
     this.workers.push(worker);
     await worker.waitUntilReady();
   }
 
-  private observe(): void {
-    for (const kind of JOB_KINDS) {
-      const events = new QueueEvents(kind, { connection: this.workerConnection, prefix: this.options.prefix });
-      events.on('error', () => undefined);
-      events.on('completed', ({ jobId, returnvalue }) => {
-        const result = typeof returnvalue === 'string' ? safeParse(returnvalue) : (returnvalue as unknown);
-        const duration = (result as { durationMs?: unknown } | null)?.durationMs;
-        this.emit({ type: 'completed', kind, jobId, durationMs: typeof duration === 'number' ? duration : null, result });
-      });
-      events.on('failed', ({ jobId, failedReason }) => {
-        this.emit({ type: 'failed', kind, jobId, durationMs: null, error: decodeWireError(failedReason), isFinal: true });
-      });
-      events.on('retries-exhausted', () => undefined);
-      this.queueEvents.push(events);
-    }
+  /**
+   * Adds one ended run to the shared tallies in one MULTI round trip, not awaited: metrics must
+   * never hold up or fail a job. While Redis is away the producer connection fails at once and the
+   * run goes uncounted.
+   */
+  private addToTallies(outcome: JobOutcome): void {
+    const increments = Object.entries(tallyIncrements(outcome));
+    if (increments.length === 0) return;
+    void this.redisClient()
+      .then((client) => {
+        const transaction = client.multi();
+        // HINCRBYFLOAT for every field: Redis adds in long double, exact for integers below 2^64.
+        for (const [field, by] of increments) transaction.runCommand('hincrbyfloat', [this.talliesKey, field, by]);
+        return transaction.exec();
+      })
+      .catch(() => undefined);
+  }
+
+  /** The producer connection (fails at once while Redis is away, unlike the workers'). */
+  private redisClient(): Promise<RedisClient> {
+    return this.queues.get('sign-sheet')!.backend.client;
   }
 
   async counts(): Promise<JobCounts> {
@@ -194,18 +198,19 @@ export class BullmqQueue implements JobQueue {
     return { state: await job.getState(), attemptsMade: job.attemptsMade, failedReason: job.failedReason ?? null };
   }
 
-  onEvent(listener: (event: JobEvent) => void): () => void {
-    this.events.on('event', listener);
-    return () => this.events.off('event', listener);
-  }
-
-  private emit(event: JobEvent): void {
-    this.events.emit('event', event);
+  async tallies(): Promise<JobTallies> {
+    const client = await withTimeout(this.redisClient(), this.enqueueTimeoutMs, 'connecting to Redis').catch((error: unknown) => {
+      throw unavailable(error);
+    });
+    const fields = await withTimeout(client.hgetall(this.talliesKey), this.enqueueTimeoutMs, 'reading the job tallies').catch((error: unknown) => {
+      throw unavailable(error);
+    });
+    return readTallyFields(fields);
   }
 
   async isReady(): Promise<boolean> {
     try {
-      const client = (await withTimeout(this.queues.get('sign-sheet')!.backend.client, 2000, 'connecting to Redis')) as unknown as { ping(): Promise<string> };
+      const client = (await withTimeout(this.redisClient(), 2000, 'connecting to Redis')) as unknown as { ping(): Promise<string> };
       return (await withTimeout(client.ping(), 2000, 'pinging Redis')) === 'PONG';
     } catch {
       return false;
@@ -215,6 +220,7 @@ export class BullmqQueue implements JobQueue {
   /** Removes every key of this prefix (tests). */
   async obliterate(): Promise<void> {
     for (const queue of this.queues.values()) await queue.obliterate({ force: true });
+    await (await this.redisClient()).del(this.talliesKey);
   }
 
   async close(options: { graceMs?: number } = {}): Promise<void> {
@@ -226,16 +232,12 @@ export class BullmqQueue implements JobQueue {
         Promise.race([worker.close(), new Promise<void>((resolve) => setTimeout(resolve, grace).unref())]).then(() => worker.close(true).catch(() => undefined)),
       ),
     );
-    await Promise.all(this.queueEvents.map((events) => events.close().catch(() => undefined)));
     await this.flows.close().catch(() => undefined);
     await Promise.all([...this.queues.values()].map((queue) => queue.close().catch(() => undefined)));
   }
 }
 
-function safeParse(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return text;
-  }
+/** How long the run that just ended took; a run retried later has no finishedOn yet. */
+function runDurationMs(job: Job): number | null {
+  return job.processedOn ? (job.finishedOn ?? Date.now()) - job.processedOn : null;
 }

@@ -7,7 +7,8 @@ import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { isProcessAlive } from '../archive/index.js';
-import { backoffDelay, emptyCounts, type FlowJob, type JobCounts, type JobEvent, type JobHandler, type JobQueue, type JobState, type RetryPolicy, type WorkerOptions } from './adapter.js';
+import { backoffDelay, emptyCounts, type FlowJob, type JobCounts, type JobHandler, type JobQueue, type JobState, type RetryPolicy, type WorkerOptions } from './adapter.js';
+import { addJobOutcome, readTallyFields, type JobTallies, type TallyFields } from './job-tallies.js';
 import type { JobKind } from './jobs/index.js';
 import { immediate, type ServiceDatabase } from './service-db.js';
 import { toMapsignError, type WireError } from './wire-error.js';
@@ -77,7 +78,7 @@ export class EmbeddedQueue implements JobQueue {
   private readonly leaseMs: number;
   private readonly pollMs: number;
   private readonly owner = `${hostname()}~${process.pid}~${randomBytes(4).toString('hex')}`;
-  private readonly events = new EventEmitter();
+  private readonly tallyFields: TallyFields = {};
   private readonly wake = new EventEmitter();
   private readonly loops: Promise<void>[] = [];
   private readonly running = new Set<Promise<void>>();
@@ -217,7 +218,7 @@ export class EmbeddedQueue implements JobQueue {
       clearInterval(renew);
       if (this.isClosed) return;
       this.complete(row, result);
-      this.emit({ type: 'completed', kind: row.kind, jobId: row.id, durationMs: Date.now() - started, result });
+      addJobOutcome(this.tallyFields, { type: 'completed', kind: row.kind, durationMs: Date.now() - started, result });
     } catch (thrown) {
       clearInterval(renew);
       if (this.isClosed) return;
@@ -232,7 +233,7 @@ export class EmbeddedQueue implements JobQueue {
           .prepare("UPDATE queue_jobs SET state = 'waiting', lease_owner = NULL, lease_until = NULL, run_at = ?, error = ? WHERE id = ? AND lease_owner = ?")
           .run(Date.now() + backoffDelay(this.retry, row.attempts_made), JSON.stringify(wire), row.id, this.owner);
       }
-      this.emit({ type: 'failed', kind: row.kind, jobId: row.id, durationMs: Date.now() - started, error: wire, isFinal });
+      addJobOutcome(this.tallyFields, { type: 'failed', kind: row.kind, durationMs: Date.now() - started, code: wire.code, isFinal });
     }
   }
 
@@ -289,7 +290,7 @@ export class EmbeddedQueue implements JobQueue {
     const now = Date.now();
     const host = hostname();
     let recovered = 0;
-    const tooOften: string[] = [];
+    const tooOften: Array<Pick<JobRow, 'id' | 'kind'>> = [];
     try {
       immediate(this.db, () => {
         const rows = this.db.prepare("SELECT id, lease_owner, lease_until, stalls, kind FROM queue_jobs WHERE state = 'active'").all() as Array<Pick<JobRow, 'id' | 'lease_owner' | 'lease_until' | 'stalls' | 'kind'>>;
@@ -298,7 +299,7 @@ export class EmbeddedQueue implements JobQueue {
           const isDead = ownerHost === host && ownerPid !== undefined && Number(ownerPid) !== process.pid && !isProcessAlive(Number(ownerPid));
           if (row.lease_owner === this.owner || (!isDead && (row.lease_until ?? 0) > now)) continue;
           if (row.stalls + 1 > MAX_STALLS) {
-            tooOften.push(row.id);
+            tooOften.push(row);
             continue;
           }
           this.db
@@ -311,7 +312,11 @@ export class EmbeddedQueue implements JobQueue {
     } catch {
       return 0; // busy: the next round tries again
     }
-    for (const id of tooOften) this.fail(id, { code: 'INTERNAL_ERROR', message: `job ${id} stalled more than ${MAX_STALLS} times`, details: { jobId: id } });
+    for (const { id, kind } of tooOften) {
+      this.fail(id, { code: 'INTERNAL_ERROR', message: `job ${id} stalled more than ${MAX_STALLS} times`, details: { jobId: id } });
+      // Counted like BullMQ's failure of a job stalled too often: final, with no duration.
+      addJobOutcome(this.tallyFields, { type: 'failed', kind, durationMs: null, code: 'INTERNAL_ERROR', isFinal: true });
+    }
     return recovered;
   }
 
@@ -335,13 +340,8 @@ export class EmbeddedQueue implements JobQueue {
     return { state: row.state, attemptsMade: row.attempts_made, error: row.error ? (JSON.parse(row.error) as WireError) : null, result: row.result ? (JSON.parse(row.result) as unknown) : null };
   }
 
-  onEvent(listener: (event: JobEvent) => void): () => void {
-    this.events.on('event', listener);
-    return () => this.events.off('event', listener);
-  }
-
-  private emit(event: JobEvent): void {
-    this.events.emit('event', event);
+  async tallies(): Promise<JobTallies> {
+    return readTallyFields(this.tallyFields);
   }
 
   async isReady(): Promise<boolean> {

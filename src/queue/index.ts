@@ -11,8 +11,12 @@ import { openServiceDatabase, openServicePostgres, type OpenServicePostgresOptio
 import { SqliteRequestStore } from './sqlite-request-store.js';
 
 /** The queue interface both adapters implement, and its shapes. */
-export type { FlowJob, JobCounts, JobEvent, JobHandler, JobQueue, JobState, QueuedJob, RetryPolicy, WorkerOptions } from './adapter.js';
+export type { FlowJob, JobCounts, JobHandler, JobQueue, JobState, QueuedJob, RetryPolicy, WorkerOptions } from './adapter.js';
 export { backoffDelay, JOB_STATES } from './adapter.js';
+
+/** Totals of finished job runs, kept where the jobs run, for the metrics. */
+export { JOB_DURATION_BUCKETS } from './job-tallies.js';
+export type { DurationTally, FailureTally, JobTallies } from './job-tallies.js';
 
 /** Job kinds `{kind, version, payload schema}`. */
 export { archiveSheetJob, JOB_DEFINITIONS, JOB_KINDS, notifyJob, signSheetJob } from './jobs/index.js';

@@ -1,8 +1,9 @@
 // The distributed mode: with DATABASE_URL and REDIS_URL, `mapsign serve` (API only) and
 // `mapsign worker` run as separate processes that share nothing but PostgreSQL, Redis and the
 // folder of files. Keys made by `mapsign keys create` authenticate at the running API, a request
-// goes through a server signature and a staff signature to a signed callback, and no
-// service.sqlite is created: requests, staff claims, deliveries and keys all live in PostgreSQL.
+// goes through a server signature and a staff signature to a signed callback, the API's /metrics
+// shows what the worker process tallied, and no service.sqlite is created: requests, staff
+// claims, deliveries and keys all live in PostgreSQL.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -152,6 +153,13 @@ describe('the distributed mode (DATABASE_URL and REDIS_URL)', () => {
     await writeFile(signedPath, Buffer.from(await file.arrayBuffer()));
     expect((await pdfsig(signedPath)).signatures.map((s) => s.isValid)).toEqual([true, true]);
 
+    // The API process runs no job: its job figures are what the worker process tallied in Redis.
+    const prometheus = await createKey(['--name', 'prometheus', '--scopes', 'metrics']);
+    const metrics = await (await fetch(`${api}/metrics`, { headers: bearer(prometheus.key) })).text();
+    expect(metrics).toContain('mapsign_signatures_total 2\n');
+    expect(metrics).toMatch(/mapsign_job_duration_seconds_count\{queue="archive-sheet",outcome="completed"\} 2\n/);
+    expect(metrics).toMatch(/mapsign_job_duration_seconds_count\{queue="notify",outcome="completed"\} [1-9]\n/);
+
     // Nothing of the service went to SQLite: the rows are in PostgreSQL.
     expect(existsSync(join(dataDir, 'service.sqlite'))).toBe(false);
     const client = new pg.Client({ connectionString: TEST_DATABASE_URL, options: `-c search_path=${schema}` });
@@ -174,7 +182,7 @@ describe('the distributed mode (DATABASE_URL and REDIS_URL)', () => {
     expect(refused.status).toBe(401);
     expect(((await refused.json()) as { code: string }).code).toBe('AUTH_REQUIRED');
     const listed = await mapsign(['keys', 'list', '--json'], env);
-    expect((JSON.parse(listed.stdout) as { keys: Array<{ name: string }> }).keys.map((k) => k.name)).toEqual(['portal', 'an', 'registry']);
+    expect((JSON.parse(listed.stdout) as { keys: Array<{ name: string }> }).keys.map((k) => k.name)).toEqual(['portal', 'an', 'prometheus', 'registry']);
     expect(existsSync(join(dataDir, 'service.sqlite'))).toBe(false);
   });
 });

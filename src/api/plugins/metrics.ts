@@ -1,18 +1,17 @@
-// Prometheus metrics (names mapsign_<thing>_<unit>): jobs by queue and state (read from the queue
-// on every scrape), job durations, bytes signed, failures by code, and HTTP request durations.
+// Prometheus metrics (names mapsign_<thing>_<unit>): jobs by queue and state, and job durations,
+// bytes signed and failures by code from the tallies the job runners keep (both read from the queue
+// on every scrape), and HTTP request durations.
 // GET /metrics needs an API key with the `metrics` scope (a bearer token in Prometheus'
 // `authorization` setting): the figures say who submits what and how the service is doing.
 
 import type { FastifyInstance } from 'fastify';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { JOB_STATES, type JobEvent, type JobQueue } from '../../queue/index.js';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type Metric, type MetricValueWithName } from 'prom-client';
+import { JOB_DURATION_BUCKETS, JOB_STATES, type JobQueue, type JobTallies } from '../../queue/index.js';
 import { requireScope } from './auth.js';
 
 export interface ServiceMetrics {
   registry: Registry;
   requestsAccepted: Counter<'outcome'>;
-  /** Stops listening to the queue. */
-  stop(): void;
 }
 
 export function createMetrics(queue: JobQueue): ServiceMetrics {
@@ -32,36 +31,70 @@ export function createMetrics(queue: JobQueue): ServiceMetrics {
       }
     },
   });
-  const durations = new Histogram({
-    name: 'mapsign_job_duration_seconds',
-    help: 'Time a job ran, by kind and outcome',
-    labelNames: ['queue', 'outcome'] as const,
-    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600],
-    registers: [registry],
-  });
-  const signedBytes = new Counter({ name: 'mapsign_signed_bytes_total', help: 'Bytes of sheets signed', registers: [registry] });
-  const signedSheets = new Counter({ name: 'mapsign_signatures_total', help: 'Signatures applied to sheets', registers: [registry] });
-  const failures = new Counter({
-    name: 'mapsign_job_failures_total',
-    help: 'Failed job runs by kind, error code and whether the job will be retried',
-    labelNames: ['queue', 'code', 'final'] as const,
-    registers: [registry],
-  });
+  const readTallies = latestTallies(queue);
+  registerTallied(registry, 'mapsign_job_duration_seconds', 'Time a job ran, by kind and outcome', 'histogram', readTallies, durationValues);
+  registerTallied(registry, 'mapsign_signed_bytes_total', 'Bytes of sheets signed', 'counter', readTallies, (tallies) => [{ metricName: 'mapsign_signed_bytes_total', labels: {}, value: tallies.signedBytes }]);
+  registerTallied(registry, 'mapsign_signatures_total', 'Signatures applied to sheets', 'counter', readTallies, (tallies) => [{ metricName: 'mapsign_signatures_total', labels: {}, value: tallies.signatures }]);
+  registerTallied(registry, 'mapsign_job_failures_total', 'Failed job runs by kind, error code and whether the job will be retried', 'counter', readTallies, (tallies) =>
+    tallies.failures.map((failure) => ({ metricName: 'mapsign_job_failures_total', labels: { queue: failure.kind, code: failure.code, final: String(failure.isFinal) }, value: failure.count })),
+  );
   const requestsAccepted = new Counter({ name: 'mapsign_sign_requests_total', help: 'Signing requests accepted (new) or answered again (replayed)', labelNames: ['outcome'] as const, registers: [registry] });
-  const stop = queue.onEvent((event: JobEvent) => {
-    if (event.type === 'completed') {
-      const result = (event.result ?? {}) as { bytesSigned?: unknown; skipped?: unknown };
-      if (event.durationMs !== null) durations.observe({ queue: event.kind, outcome: 'completed' }, event.durationMs / 1000);
-      if (event.kind === 'sign-sheet' && typeof result.bytesSigned === 'number') {
-        signedBytes.inc(result.bytesSigned);
-        signedSheets.inc();
-      }
-    } else {
-      if (event.durationMs !== null) durations.observe({ queue: event.kind, outcome: 'failed' }, event.durationMs / 1000);
-      failures.inc({ queue: event.kind, code: event.error.code, final: String(event.isFinal) });
-    }
-  });
-  return { registry, requestsAccepted, stop };
+  return { registry, requestsAccepted };
+}
+
+/**
+ * The queue's tallies, read once per scrape however many metrics ask (they are collected
+ * together), and the last ones read while the queue is away (/readyz says so).
+ */
+function latestTallies(queue: JobQueue): () => Promise<JobTallies> {
+  let last: JobTallies = { durations: [], signedBytes: 0, signatures: 0, failures: [] };
+  let reading: Promise<JobTallies> | null = null;
+  return () =>
+    (reading ??= queue
+      .tallies()
+      .then(
+        (tallies) => (last = tallies),
+        () => last,
+      )
+      .finally(() => (reading = null)));
+}
+
+/** Cumulative `_bucket{le}` counts ending with `+Inf`, then `_sum` and `_count`, per kind and outcome. */
+function durationValues(tallies: JobTallies): MetricValueWithName<string>[] {
+  const name = 'mapsign_job_duration_seconds';
+  const values: MetricValueWithName<string>[] = [];
+  for (const tally of tallies.durations) {
+    const labels = { queue: tally.kind, outcome: tally.outcome };
+    let cumulative = 0;
+    JOB_DURATION_BUCKETS.forEach((bound, index) => {
+      cumulative += tally.bucketCounts[index] ?? 0;
+      values.push({ metricName: `${name}_bucket`, labels: { ...labels, le: bound }, value: cumulative });
+    });
+    values.push({ metricName: `${name}_bucket`, labels: { ...labels, le: '+Inf' }, value: tally.count });
+    values.push({ metricName: `${name}_sum`, labels, value: tally.sumSeconds });
+    values.push({ metricName: `${name}_count`, labels, value: tally.count });
+  }
+  return values;
+}
+
+/**
+ * A metric whose values come whole from the tallies of the processes that ran the jobs, so it
+ * cannot be a prom-client Histogram or Counter (those only count observations made here): the
+ * registry needs no more than its name, help, type and `get()`.
+ */
+function registerTallied(registry: Registry, name: string, help: string, type: 'counter' | 'histogram', readTallies: () => Promise<JobTallies>, toValues: (tallies: JobTallies) => MetricValueWithName<string>[]): void {
+  const metric = {
+    name,
+    help,
+    type,
+    aggregator: 'sum',
+    async get() {
+      return { name, help, type, aggregator: 'sum', values: toValues(await readTallies()) };
+    },
+    reset: () => undefined,
+  };
+  // prom-client's typings admit only its own classes, and declare `type` an enum where the registry reads a string.
+  registry.registerMetric(metric as unknown as Metric);
 }
 
 export function installMetrics(app: FastifyInstance, metrics: ServiceMetrics): void {
@@ -79,5 +112,4 @@ export function installMetrics(app: FastifyInstance, metrics: ServiceMetrics): v
     reply.type(metrics.registry.contentType);
     return metrics.registry.metrics();
   });
-  app.addHook('onClose', async () => metrics.stop());
 }

@@ -220,7 +220,7 @@ export async function openServiceRuntime(config: ServiceConfig, options: OpenSer
   const archive = await openArchive({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, postgresSchema: config.postgresSchema });
   const retry = { attempts: { 'sign-sheet': config.attempts.sign, 'archive-sheet': config.attempts.archive, notify: config.attempts.notify }, backoffMs: config.backoffMs };
   const queue: JobQueue = config.redisUrl
-    ? new BullmqQueue({ url: config.redisUrl, prefix: config.queuePrefix, retry, lockDurationMs: config.lockDurationMs, stalledIntervalMs: config.stalledIntervalMs, observe: options.role === 'api' })
+    ? new BullmqQueue({ url: config.redisUrl, prefix: config.queuePrefix, retry, lockDurationMs: config.lockDurationMs, stalledIntervalMs: config.stalledIntervalMs })
     : new EmbeddedQueue({ db: db!, retry, leaseMs: options.leaseMs ?? config.lockDurationMs }); // no REDIS_URL: service.sqlite (serviceStoreOf)
   if (queue instanceof BullmqQueue) await queue.waitUntilReady();
   const trust = await createTrust(config, logger);

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MapsignError } from '../../../src/errors.js';
 import { backoffDelay, EmbeddedQueue, openServiceDatabase, type JobHandler, type ServiceDatabase } from '../../../src/queue/index.js';
 import { waitFor } from '../../support/service.js';
 
@@ -50,6 +51,33 @@ describe('EmbeddedQueue', () => {
     await waitFor(async () => ((await queue.counts())['sign-sheet'].delayed === 1 ? true : undefined), 5000, 'the retry to be scheduled');
     expect((await queue.counts()).notify['waiting-children']).toBe(1);
     expect(queue.getJob('child')).toMatchObject({ state: 'waiting', attemptsMade: 1, error: { code: 'TSA_UNAVAILABLE' } });
+    await queue.close();
+  });
+
+  it('tallies the runs it ends: a completed sign-sheet with its bytes, a retried failure and a final one', async () => {
+    const queue = new EmbeddedQueue({ db, retry: { ...retry, backoffMs: 10 }, pollMs: 20 });
+    const handler: JobHandler = {
+      process: async (job) => {
+        if (job.id === 'good') return { bytesSigned: 4096 };
+        if (job.attempt === 1) throw new MapsignError('TSA_UNAVAILABLE', 'down');
+        throw new MapsignError('PDF_ENCRYPTED', 'locked');
+      },
+      onFinalFailure: async () => undefined,
+    };
+    await queue.startWorker('sign-sheet', handler, { concurrency: 1 });
+    await queue.addFlow({ kind: 'sign-sheet', id: 'good', data: {}, children: [], onFailure: 'fail-parent' });
+    await queue.addFlow({ kind: 'sign-sheet', id: 'bad', data: {}, children: [], onFailure: 'fail-parent' });
+    await waitFor(async () => (queue.getJob('good')?.state === 'completed' && queue.getJob('bad')?.state === 'failed' ? true : undefined), 5000, 'both jobs to end');
+    const tallies = await queue.tallies();
+    expect(tallies).toMatchObject({ signedBytes: 4096, signatures: 1 });
+    expect(tallies.failures.sort((a, b) => a.code.localeCompare(b.code))).toEqual([
+      { kind: 'sign-sheet', code: 'PDF_ENCRYPTED', isFinal: true, count: 1 },
+      { kind: 'sign-sheet', code: 'TSA_UNAVAILABLE', isFinal: false, count: 1 },
+    ]);
+    expect(tallies.durations.map((d) => [d.kind, d.outcome, d.count]).sort()).toEqual([
+      ['sign-sheet', 'completed', 1],
+      ['sign-sheet', 'failed', 2],
+    ]);
     await queue.close();
   });
 });
