@@ -3,6 +3,7 @@
 // certificate to decode and encode, and a signer's chain is the same in every signature: the
 // certificates are handled as raw DER (parsed once each, see certificate-ref.ts), and asn1js sees
 // only the small rest.
+import { encodeElement } from './der.js';
 
 const SEQUENCE = 0x30;
 const CONTEXT_0_CONSTRUCTED = 0xa0;
@@ -50,18 +51,6 @@ function children(bytes: Uint8Array, parent: Element): Element[] | null {
   return result;
 }
 
-function encodeLength(length: number): Buffer {
-  if (length < 0x80) return Buffer.from([length]);
-  const bytes: number[] = [];
-  for (let rest = length; rest > 0; rest = Math.floor(rest / 256)) bytes.unshift(rest % 256);
-  return Buffer.from([0x80 | bytes.length, ...bytes]);
-}
-
-function wrap(tag: number, content: Buffer[]): Buffer {
-  const length = content.reduce((sum, part) => sum + part.length, 0);
-  return Buffer.concat([Buffer.from([tag]), encodeLength(length), ...content]);
-}
-
 /** The path ContentInfo → [0] EXPLICIT → SignedData, with the SignedData's members. */
 interface SignedDataPath {
   contentInfo: Element;
@@ -87,9 +76,9 @@ function walk(der: Uint8Array): SignedDataPath | null {
 }
 
 function rebuild(der: Buffer, path: SignedDataPath, members: Buffer[]): Buffer {
-  const signedData = wrap(SEQUENCE, members);
-  const explicit = wrap(CONTEXT_0_CONSTRUCTED, [signedData]);
-  return wrap(SEQUENCE, [...path.head.map((e) => der.subarray(e.start, e.end)), explicit]);
+  const signedData = encodeElement(SEQUENCE, members);
+  const explicit = encodeElement(CONTEXT_0_CONSTRUCTED, [signedData]);
+  return encodeElement(SEQUENCE, [...path.head.map((e) => der.subarray(e.start, e.end)), explicit]);
 }
 
 export interface SplitCertificates {
@@ -125,7 +114,7 @@ export function insertCertificates(der: Buffer, certificates: readonly Buffer[])
     throw new Error('not a DER ContentInfo(SignedData) without certificates');
   }
   const members = path.members.map((m) => der.subarray(m.start, m.end));
-  members.splice(3, 0, wrap(CONTEXT_0_CONSTRUCTED, [...certificates]));
+  members.splice(3, 0, encodeElement(CONTEXT_0_CONSTRUCTED, [...certificates]));
   return rebuild(der, path, members);
 }
 
@@ -161,9 +150,9 @@ export function appendUnsignedAttributes(der: Buffer, attributes: readonly Buffe
   if (path === null || path.contentInfo.end !== der.length || !members || members.some((m) => m.tag === CONTEXT_1_CONSTRUCTED)) {
     throw new Error('not a DER ContentInfo(SignedData) with one SignerInfo without unsigned attributes');
   }
-  const newSignerInfo = wrap(SEQUENCE, [...members.map((m) => der.subarray(m.start, m.end)), wrap(CONTEXT_1_CONSTRUCTED, [...attributes])]);
+  const newSignerInfo = encodeElement(SEQUENCE, [...members.map((m) => der.subarray(m.start, m.end)), encodeElement(CONTEXT_1_CONSTRUCTED, [...attributes])]);
   const signedDataMembers = path.members.map((m) => der.subarray(m.start, m.end));
-  signedDataMembers[signedDataMembers.length - 1] = wrap(SET, [newSignerInfo]);
+  signedDataMembers[signedDataMembers.length - 1] = encodeElement(SET, [newSignerInfo]);
   return rebuild(der, path, signedDataMembers);
 }
 
@@ -191,7 +180,7 @@ export function sequenceMembers(der: Buffer): Buffer[] | null {
 
 /** `Attribute ::= SEQUENCE { attrType, attrValues SET }` with the given DER OID and one value, as DER. */
 export function encodeAttribute(oidDer: Buffer, value: Buffer): Buffer {
-  return wrap(SEQUENCE, [oidDer, wrap(SET, [value])]);
+  return encodeElement(SEQUENCE, [oidDer, encodeElement(SET, [value])]);
 }
 
 /**

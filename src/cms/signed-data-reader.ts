@@ -418,8 +418,23 @@ function readSignerInfo(bytes: Buffer, element: Element): SignerInfoDer | null {
  * here (parse.ts reads them on their own, on both paths).
  */
 export function readSignedDataDer(der: Buffer): SignedDataDer | null {
+  return nullWhenUncountable(() => readChecked(der));
+}
+
+/**
+ * The attributes of `der`, a whole DER `SET OF Attribute` (the form in which signed attributes
+ * are signed, RFC 5652 §5.4), held to the rules a SignerInfo's attributes are held to here: null
+ * unless asn1js would decode it and pkijs read each Attribute.
+ */
+export function readAttributeSetDer(der: Buffer): AttributeDer[] | null {
+  const set = readElement(der, 0, der.length);
+  if (set === null || set.tag !== SET || set.end !== der.length) return null;
+  return nullWhenUncountable(() => (isDecodable(der, set, 0, new NodeBudget()) ? readAttributes(der, set) : null));
+}
+
+function nullWhenUncountable<T>(read: () => T | null): T | null {
   try {
-    return readChecked(der);
+    return read();
   } catch (error) {
     if (error instanceof UncountableNodes) return null;
     throw error;

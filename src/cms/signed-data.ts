@@ -4,22 +4,14 @@ import { createHash } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { MapsignError } from '../errors.js';
-import {
-  assertHashAlgorithm,
-  assertSignatureScheme,
-  makeDigestAlgorithmIdentifier,
-  getHashLength,
-  isHashAlgorithm,
-  OID,
-  makeSignatureAlgorithmIdentifier,
-  type HashAlgorithm,
-  type SignatureScheme,
-} from './algorithms.js';
-import { issuerAndSerialNumberOf, readCertificate } from './certificate-ref.js';
-import { appendUnsignedAttributes, insertCertificates, isAttributeDer } from './certificate-set.js';
-import { decodeDer, encodeDer, describeError, sortDer } from './der.js';
+import { assertHashAlgorithm, assertSignatureScheme, getHashLength, isHashAlgorithm, OID, type HashAlgorithm, type SignatureScheme } from './algorithms.js';
+import { readCertificate } from './certificate-ref.js';
+import { isAttributeDer } from './certificate-set.js';
+import { decodeDer, describeError, sortDer } from './der.js';
 import { readSignedData } from './parse.js';
 import { buildSignedAttributes } from './signed-attrs.js';
+import { readAttributeSetDer } from './signed-data-reader.js';
+import { writeSignedData } from './signed-data-writer.js';
 
 export interface AssembleSignedDataOptions {
   /** DER of the signed attributes as SET OF (tag 0x31), exactly as signed. */
@@ -149,42 +141,40 @@ function requireSignerCertificate(certificates: Buffer[]): Buffer {
   return first;
 }
 
-function encodeSignedData(options: AssembleSignedDataOptions): Buffer {
+/** The DER {@link assembleSignedData} checks and returns; exported for tests that compare it with pkijs's encoding. */
+export function encodeSignedData(options: AssembleSignedDataOptions): Buffer {
   const { signedAttributes, signature, hashAlgorithm, scheme, certificates, unsignedAttributes = [] } = options;
   assertHashAlgorithm(hashAlgorithm);
   assertSignatureScheme(scheme);
   requireSignerCertificate(certificates);
   if (!Buffer.isBuffer(signature) || signature.length === 0) throw new MapsignError('INTERNAL_ERROR', 'signature is empty or not a Buffer');
-
-  const parsedCertificates = certificates.map((der, i) => readCertificate(der, i === 0 ? 'signer certificate' : `certificate ${i}`));
-  const signer = parsedCertificates[0] as pkijs.Certificate;
-  const signerInfo = new pkijs.SignerInfo({
-    version: 1,
-    sid: issuerAndSerialNumberOf(signer),
-    digestAlgorithm: makeDigestAlgorithmIdentifier(hashAlgorithm),
-    signedAttrs: new pkijs.SignedAndUnsignedAttributes({ type: 0, attributes: readSignedAttributes(signedAttributes) }),
-    signatureAlgorithm: makeSignatureAlgorithmIdentifier(hashAlgorithm, scheme),
-    signature: new asn1js.OctetString({ valueHex: signature }),
-  });
+  // Every certificate is embedded as the bytes it came as, so each must be proved DER X.509 first.
+  certificates.forEach((der, i) => readCertificate(der, i === 0 ? 'signer certificate' : `certificate ${i}`));
+  requireSignedAttributes(signedAttributes);
   for (const attribute of unsignedAttributes) {
     if (!Buffer.isBuffer(attribute) || !isAttributeDer(attribute)) throw new MapsignError('CMS_MALFORMED', 'an unsigned attribute is not the DER of an Attribute');
   }
-  const signedData = new pkijs.SignedData({
-    version: 1,
-    digestAlgorithms: [makeDigestAlgorithmIdentifier(hashAlgorithm)],
-    encapContentInfo: new pkijs.EncapsulatedContentInfo({ eContentType: OID.data }),
-    signerInfos: [signerInfo],
-  });
-  const contentInfo = new pkijs.ContentInfo({ contentType: OID.signedData, content: signedData.toSchema(true) });
-  // The certificates go in as the DER they came as (readCertificate proved it DER): encoding them
-  // through asn1js again would cost milliseconds each and could only give the same bytes.
-  const withCertificates = insertCertificates(encodeDer(contentInfo.toSchema()), certificates);
   // UnsignedAttributes is a SET OF: DER order (X.690 §11.6).
-  return unsignedAttributes.length === 0 ? withCertificates : appendUnsignedAttributes(withCertificates, sortDer(unsignedAttributes));
+  return writeSignedData({ signedAttributes, signature, hashAlgorithm, scheme, certificates, unsignedAttributes: sortDer(unsignedAttributes) });
 }
 
-/** SignedAttributes ::= SET SIZE (1..MAX) OF Attribute */
-function readSignedAttributes(der: Buffer): pkijs.Attribute[] {
+/**
+ * Checks that the signed attributes are the DER of a SET OF Attribute, as they go into the
+ * SignerInfo unchanged. Ours always pass the strict reader; anything it is unsure of gets the
+ * verdict of asn1js and pkijs, so that what they accepted or refused stays so.
+ */
+function requireSignedAttributes(der: Buffer): void {
+  if (!Buffer.isBuffer(der) || readAttributeSetDer(der) === null) readSignedAttributes(der);
+}
+
+/**
+ * The signed attributes decoded with asn1js and pkijs (strict DER, at least one Attribute). The
+ * tests' pkijs reference encoder builds its SignerInfo from these.
+ * ```asn
+ * SignedAttributes ::= SET SIZE (1..MAX) OF Attribute
+ * ```
+ */
+export function readSignedAttributes(der: Buffer): pkijs.Attribute[] {
   if (!Buffer.isBuffer(der) || der[0] !== 0x31) {
     throw new MapsignError('CMS_MALFORMED', 'signed attributes must be the DER of a SET OF Attribute (tag 0x31)');
   }

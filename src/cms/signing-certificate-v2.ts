@@ -4,16 +4,15 @@ import { createHash } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { MapsignError } from '../errors.js';
-import { makeDigestAlgorithmIdentifier, nameHashAlgorithm, type HashAlgorithm } from './algorithms.js';
-import { copyBytes, describeError, type AsnBlock } from './der.js';
-
-/** GeneralName's directoryName alternative: [4], explicit because Name is a CHOICE (RFC 5280 §4.2.1.6). */
-const DIRECTORY_NAME_TAG = 4;
+import { nameHashAlgorithm, type HashAlgorithm } from './algorithms.js';
+import { copyBytes, DER_TAG, describeError, encodeElement, type AsnBlock } from './der.js';
+import { encodeDigestAlgorithmIdentifier, readIssuerAndSerialNumber } from './signed-data-writer.js';
 
 /**
- * Builds the attribute value for the signer's certificate, identified by its hash under
- * `hash` and by issuer and serial. hashAlgorithm is left out for SHA-256, its DEFAULT, as
- * DER requires.
+ * Writes the attribute value for the signer's certificate, identified by its hash under `hash`
+ * and by issuer and serial. hashAlgorithm is left out for SHA-256, its DEFAULT, as DER
+ * requires. The issuer goes in as GeneralName's directoryName alternative: [4], explicit
+ * because Name is a CHOICE (RFC 5280 §4.2.1.6).
  * ```asn
  * SigningCertificateV2 ::= SEQUENCE {
  *   certs        SEQUENCE OF ESSCertIDv2,
@@ -34,24 +33,16 @@ const DIRECTORY_NAME_TAG = 4;
  * GeneralName ::= CHOICE { …, directoryName [4] Name, … }
  * ```
  */
-export function buildSigningCertificateV2(certificateDer: Buffer, certificate: pkijs.Certificate, hash: HashAlgorithm): asn1js.Sequence {
+export function encodeSigningCertificateV2(certificateDer: Buffer, hash: HashAlgorithm): Buffer {
   const certHash = createHash(hash).update(certificateDer).digest();
-  const issuerSerial = new asn1js.Sequence({
-    value: [
-      new asn1js.Sequence({
-        value: [new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: DIRECTORY_NAME_TAG }, value: [certificate.issuer.toSchema()] })],
-      }),
-      certificate.serialNumber,
-    ],
-  });
-  const essCertId = new asn1js.Sequence({
-    value: [
-      ...(hash === 'sha256' ? [] : [makeDigestAlgorithmIdentifier(hash).toSchema()]),
-      new asn1js.OctetString({ valueHex: certHash }),
-      issuerSerial,
-    ],
-  });
-  return new asn1js.Sequence({ value: [new asn1js.Sequence({ value: [essCertId] })] });
+  const { issuer, serialNumber } = readIssuerAndSerialNumber(certificateDer);
+  const generalNames = encodeElement(DER_TAG.sequence, [encodeElement(DER_TAG.context4, [issuer])]);
+  const essCertId = encodeElement(DER_TAG.sequence, [
+    ...(hash === 'sha256' ? [] : [encodeDigestAlgorithmIdentifier(hash)]),
+    encodeElement(DER_TAG.octetString, [certHash]),
+    encodeElement(DER_TAG.sequence, [generalNames, serialNumber]),
+  ]);
+  return encodeElement(DER_TAG.sequence, [encodeElement(DER_TAG.sequence, [essCertId])]);
 }
 
 export interface SigningCertificateV2View {

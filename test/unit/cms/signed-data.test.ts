@@ -1,4 +1,4 @@
-import { constants, createHash, randomBytes, sign, type KeyObject } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +14,7 @@ import {
 } from '../../../src/cms/index.js';
 import { isMapsignError } from '../../../src/errors.js';
 import { makeTestPki, opensslVerifiesDetached, type LeafName, type TestPki } from '../../fixtures/openssl-pki.js';
+import { signWith } from './sign-with.js';
 
 const OID = {
   data: '1.2.840.113549.1.7.1',
@@ -54,14 +55,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await pki?.cleanup();
 });
-
-function signWith(key: KeyObject, scheme: SignatureScheme, hash: HashAlgorithm, signedAttributes: Buffer): Buffer {
-  if (scheme === 'rsa-pss') {
-    return sign(hash, signedAttributes, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: createHash(hash).digest().length });
-  }
-  if (scheme === 'ecdsa') return sign(hash, signedAttributes, { key, dsaEncoding: 'der' });
-  return sign(hash, signedAttributes, { key, padding: constants.RSA_PKCS1_PADDING });
-}
 
 interface Signed {
   data: Buffer;
