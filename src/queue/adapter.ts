@@ -33,6 +33,8 @@ export interface QueuedJob {
   /** 1 for the first run. */
   attempt: number;
   maxAttempts: number;
+  /** Kind of the job that waits for this one in its flow (its parent), null when none does. */
+  parentKind: JobKind | null;
   reportProgress(fraction: number): Promise<void>;
 }
 

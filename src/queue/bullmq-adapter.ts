@@ -116,6 +116,7 @@ export class BullmqQueue implements JobQueue {
             data: job.data as unknown,
             attempt,
             maxAttempts,
+            parentKind: this.kindOfQueueKey(job.parent?.queueKey),
             reportProgress: (fraction) => job.updateProgress(Math.round(fraction * 100)),
           });
         } catch (thrown) {
@@ -215,6 +216,14 @@ export class BullmqQueue implements JobQueue {
     } catch {
       return false;
     }
+  }
+
+  /** The job kind of a queue key (`<prefix>:<queue name>`), null for another prefix or queue. */
+  private kindOfQueueKey(queueKey: string | undefined): JobKind | null {
+    const start = `${this.options.prefix}:`;
+    if (queueKey === undefined || !queueKey.startsWith(start)) return null;
+    const name = queueKey.slice(start.length);
+    return (JOB_KINDS as readonly string[]).includes(name) ? (name as JobKind) : null;
   }
 
   /** Removes every key of this prefix (tests). */

@@ -211,6 +211,7 @@ export class EmbeddedQueue implements JobQueue {
         data,
         attempt: row.attempts_made,
         maxAttempts: row.max_attempts,
+        parentKind: row.parent_id === null ? null : this.kindOf(row.parent_id),
         reportProgress: async (fraction) => {
           if (!this.isClosed) this.db.prepare('UPDATE queue_jobs SET progress = ? WHERE id = ?').run(fraction, row.id);
         },
@@ -235,6 +236,12 @@ export class EmbeddedQueue implements JobQueue {
       }
       addJobOutcome(this.tallyFields, { type: 'failed', kind: row.kind, durationMs: Date.now() - started, code: wire.code, isFinal });
     }
+  }
+
+  /** The kind of a job, null when it is gone. */
+  private kindOf(id: string): JobKind | null {
+    const row = this.db.prepare('SELECT kind FROM queue_jobs WHERE id = ?').get(id) as Pick<JobRow, 'kind'> | undefined;
+    return row?.kind ?? null;
   }
 
   private complete(row: JobRow, result: unknown): void {

@@ -17,7 +17,7 @@ export function createJobHandler(deps: ProcessorDeps): JobHandler {
       if (!definition) throw new MapsignError('JOB_PAYLOAD_INVALID', `unknown job kind ${job.kind}`);
       const payload = definition.parse(job.data);
       const processor = await definition.loadProcessor();
-      return processor(payload, { jobId: job.id, attempt: job.attempt, maxAttempts: job.maxAttempts, reportProgress: job.reportProgress }, deps);
+      return processor(payload, { jobId: job.id, attempt: job.attempt, maxAttempts: job.maxAttempts, parentKind: job.parentKind, reportProgress: job.reportProgress }, deps);
     },
 
     async onFinalFailure(job, error: WireError): Promise<void> {

@@ -43,7 +43,7 @@ async function openBullmq(): Promise<JobQueue> {
 }
 
 interface Recorder extends JobHandler {
-  runs: Array<{ id: string; attempt: number; at: number }>;
+  runs: Array<{ id: string; attempt: number; at: number; parentKind: QueuedJob['parentKind'] }>;
   finals: Array<{ id: string; error: WireError }>;
 }
 
@@ -54,7 +54,7 @@ function recorder(behaviour: (job: QueuedJob) => unknown = () => ({ ok: true }))
     runs,
     finals,
     async process(job) {
-      runs.push({ id: job.id, attempt: job.attempt, at: Date.now() });
+      runs.push({ id: job.id, attempt: job.attempt, at: Date.now(), parentKind: job.parentKind });
       return behaviour(job);
     },
     async onFinalFailure(job, error) {
@@ -89,6 +89,9 @@ for (const [name, open] of [
         expect(order.indexOf(`a1-${s}`)).toBeLessThan(order.indexOf('n'));
       }
       expect(order).toHaveLength(9);
+      // Each job learns the kind of the job that waits for it.
+      const parentOf = new Map(handler.runs.map((r) => [r.id, r.parentKind]));
+      expect([parentOf.get('s0-x'), parentOf.get('a0-x'), parentOf.get('s1-x'), parentOf.get('a1-x'), parentOf.get('n')]).toEqual(['archive-sheet', 'sign-sheet', 'archive-sheet', 'notify', null]);
       const counts = await queue.counts();
       expect(counts['sign-sheet'].completed + counts['archive-sheet'].completed + counts.notify.completed).toBe(9);
     });

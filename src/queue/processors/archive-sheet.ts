@@ -73,8 +73,9 @@ export async function processArchiveSheet(payload: ArchiveSheetPayload, context:
   await deps.store.grantSheetAccess(request.owner, target.sheetId);
   await deps.store.recordArchived(request.id, sheet.index, payload.step, target, next);
   const after = await deps.store.get(request.id);
-  if (after && isRequestTerminal(after) && after.callbackUrl !== null && after.notifiedAt === null) {
-    // The last sheet finished: notify (a no-op when the notification is already this flow's parent).
+  // The last sheet finished: notify, unless the notification is this flow's parent and runs next
+  // anyway (adding it again would change nothing but cost a trip to the queue).
+  if (after && isRequestTerminal(after) && after.callbackUrl !== null && after.notifiedAt === null && context.parentKind !== 'notify') {
     await deps.addFlow(notifyFlow(after.id, []));
   }
   deps.logger.info({ requestId: request.id, sheet: sheet.index, step: payload.step, sheetId: target.sheetId, revision: target.revision, jobId: context.jobId }, 'sheet archived');

@@ -5,6 +5,7 @@ import type { Archive, ReadSignatureFacts } from '../../archive/index.js';
 import type { KeySource } from '../../pki/index.js';
 import type { SignPdfOptions, SignPdfResult } from '../../signing/index.js';
 import type { FlowJob } from '../adapter.js';
+import type { JobKind } from '../jobs/index.js';
 import type { CallbackPolicy } from '../callback-policy.js';
 import type { WorkFileStore } from '../file-store.js';
 import type { RequestStore } from '../request-store.js';
@@ -15,6 +16,8 @@ export interface JobContext {
   jobId: string;
   attempt: number;
   maxAttempts: number;
+  /** Kind of the job that waits for this one in its flow, null when none does. */
+  parentKind: JobKind | null;
   reportProgress(fraction: number): Promise<void>;
 }
 

@@ -66,7 +66,7 @@ async function deps(): Promise<ProcessorDeps> {
 describe('notify with the default callback policy', () => {
   it('fails a callback whose host resolves to loopback with CALLBACK_URL_REFUSED (not retried), logs the code and sends nothing', async () => {
     const handler = createJobHandler(await deps());
-    const job = { kind: 'notify' as const, id: `notify.${REQUEST}`, data: { version: 1, requestId: REQUEST }, attempt: 1, maxAttempts: 8, reportProgress: async () => undefined };
+    const job = { kind: 'notify' as const, id: `notify.${REQUEST}`, data: { version: 1, requestId: REQUEST }, attempt: 1, maxAttempts: 8, parentKind: null, reportProgress: async () => undefined };
     const failure = (await handler.process(job).catch((error: unknown) => error)) as MapsignError;
     expect(failure).toMatchObject({ code: 'CALLBACK_URL_REFUSED', details: { requestId: REQUEST, address: '127.0.0.1', reason: 'loopback' } });
     expect(failure.spec.retryable).toBe(false);

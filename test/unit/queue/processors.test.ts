@@ -73,7 +73,15 @@ function deps(overrides: Partial<ProcessorDeps> = {}): ProcessorDeps {
   };
 }
 
-const job = (kind: FlowJob['kind'], data: Record<string, unknown>, attempt = 1) => ({ kind, id: `${kind}-test`, data: { version: 1, requestId: REQUEST, ...data }, attempt, maxAttempts: 3, reportProgress: async () => undefined });
+const job = (kind: FlowJob['kind'], data: Record<string, unknown>, attempt = 1, parentKind: FlowJob['kind'] | null = null) => ({
+  kind,
+  id: `${kind}-test`,
+  data: { version: 1, requestId: REQUEST, ...data },
+  attempt,
+  maxAttempts: 3,
+  parentKind,
+  reportProgress: async () => undefined,
+});
 const server = { kind: 'server', name: 'department-seal' };
 
 beforeEach(async () => {
@@ -154,6 +162,14 @@ describe('archive-sheet', () => {
     expect(added.map((f) => f.id)).toEqual([`notify.${REQUEST}`]);
     expect(await store.hasSheetAccess('portal', 9)).toBe(true);
     expect(await handler.process(job('archive-sheet', { sheet: 0, step: 0 }))).toMatchObject({ skipped: 'already-archived' });
+  });
+
+  it('adds no notification when the notification is the parent that runs after it', async () => {
+    const handler = createJobHandler(deps());
+    await handler.process(job('sign-sheet', { sheet: 0, step: 0, signer: server }, 1, 'archive-sheet'));
+    expect(await handler.process(job('archive-sheet', { sheet: 0, step: 0 }, 1, 'notify'))).toMatchObject({ revision: 1 });
+    expect((await store.get(REQUEST))!.sheets[0]).toMatchObject({ state: 'done', archivedStep: 1 });
+    expect(added).toEqual([]);
   });
 
   it('records the final failure of a sheet with its code', async () => {
