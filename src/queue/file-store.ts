@@ -12,27 +12,16 @@ import { MapsignError, fromSystemError } from '../errors.js';
 const SHA256 = /^[0-9a-f]{64}$/;
 
 /**
- * Bytes per block of an upload's copy: each is hashed in one update and written in one positioned
- * write (per-chunk hashing and writes of 64 KiB socket chunks cost more CPU than the copy).
+ * Bytes gathered before one positioned writev: the chunks as they arrived (hashed on arrival, while
+ * they are in the cache, and never copied), so a 5 MiB upload costs a handful of writes.
  */
-const BLOCK_BYTES = 2 * 1024 * 1024;
+const BATCH_BYTES = 1024 * 1024;
 /** A durable upload starts flushing its bytes this often, so the final sync has little left to do. */
 const BACKGROUND_SYNC_BYTES = 64 * 1024 * 1024;
-/** Idle blocks kept for the next upload (each upload holds two while it streams). */
-const KEEP_IDLE_BLOCKS = 8;
-const idleBlocks: Buffer[] = [];
-
-function takeBlock(): Buffer {
-  return idleBlocks.pop() ?? Buffer.allocUnsafeSlow(BLOCK_BYTES);
-}
-
-function giveBlock(block: Buffer): void {
-  if (idleBlocks.length < KEEP_IDLE_BLOCKS && !idleBlocks.includes(block)) idleBlocks.push(block);
-}
 
 /** Looks at the first bytes of a file before any of it is stored. */
 export interface HeadCheck {
-  /** How many first bytes `check` needs (it gets fewer when the file is shorter); at most BLOCK_BYTES (2 MiB). */
+  /** How many first bytes `check` needs (it gets fewer when the file is shorter); at most 1 MiB. */
   bytes: number;
   /** Throws to refuse the file. */
   check(head: Buffer): void;
@@ -52,7 +41,7 @@ export interface StoredFile {
   isNew: boolean;
 }
 
-interface BlockFileSinkOptions {
+interface BatchFileSinkOptions {
   maxBytes: number;
   headCheck: HeadCheck | null;
   /** Bytes between background flushes to disk; null: none. */
@@ -60,11 +49,11 @@ interface BlockFileSinkOptions {
 }
 
 /**
- * Writes a stream to a new file (`wx`), hashing it on the way: bytes are copied into one block
- * while the previous block is being written, so receiving overlaps the disk; a write still in
- * flight holds up the next full block, which is how a slow disk pauses the source.
+ * Writes a stream to a new file (`wx`), hashing it on the way: chunks are gathered into a batch
+ * while the previous batch is being written, so receiving overlaps the disk; a write still in
+ * flight holds up the next full batch, which is how a slow disk pauses the source.
  */
-class BlockFileSink extends Writable {
+class BatchFileSink extends Writable {
   size = 0;
   /** Set once the stream has finished. */
   sha256 = '';
@@ -72,21 +61,21 @@ class BlockFileSink extends Writable {
   private handle: FileHandle | null = null;
   private readonly hash = createHash('sha256');
   private headCheck: HeadCheck | null;
-  private block = takeBlock();
-  private filled = 0;
-  /** Where in the file the block being filled goes. */
+  private batch: Buffer[] = [];
+  private batchBytes = 0;
+  /** Where in the file the batch goes. */
   private position = 0;
-  private writing: { block: Buffer; done: Promise<void> } | null = null;
+  private writing: Promise<void> | null = null;
   private syncing: Promise<void> | null = null;
   private unsyncedBytes = 0;
   /** The slow part of the latest write or of the end, which closing waits for. */
   private busy: Promise<void> = Promise.resolve();
   private closing: Promise<void> | null = null;
 
-  constructor(path: string, private readonly options: BlockFileSinkOptions) {
+  constructor(path: string, private readonly options: BatchFileSinkOptions) {
     // Autodestroy would close the file before put syncs it.
     super({ highWaterMark: 256 * 1024, autoDestroy: false });
-    if (options.headCheck && options.headCheck.bytes > BLOCK_BYTES) throw new MapsignError('USAGE_INVALID', `a head check may look at ${BLOCK_BYTES} bytes at most`);
+    if (options.headCheck && options.headCheck.bytes > BATCH_BYTES) throw new MapsignError('USAGE_INVALID', `a head check may look at ${BATCH_BYTES} bytes at most`);
     this.headCheck = options.headCheck;
     this.opening = open(path, 'wx');
     this.opening.catch(() => undefined);
@@ -106,13 +95,15 @@ class BlockFileSink extends Writable {
       callback(error as Error);
       return;
     }
-    if (this.filled + chunk.length < this.block.length) {
-      chunk.copy(this.block, this.filled);
-      this.filled += chunk.length;
+    if (chunk.length === 0) {
       callback();
       return;
     }
-    this.runSlowly(this.storeAcrossBlocks(chunk), callback);
+    this.hash.update(chunk);
+    this.batch.push(chunk);
+    this.batchBytes += chunk.length;
+    if (this.batchBytes < BATCH_BYTES) callback();
+    else this.runSlowly(this.writeBatch(), callback);
   }
 
   override _final(callback: (error?: Error | null) => void): void {
@@ -132,9 +123,7 @@ class BlockFileSink extends Writable {
   close(): Promise<void> {
     this.closing ??= (async () => {
       await this.busy;
-      await Promise.allSettled([this.writing?.done, this.syncing]);
-      giveBlock(this.block);
-      if (this.writing) giveBlock(this.writing.block);
+      await Promise.allSettled([this.writing, this.syncing]);
       const handle = await this.opening.catch(() => null);
       await handle?.close();
     })();
@@ -144,9 +133,8 @@ class BlockFileSink extends Writable {
   /** The head check comes first, as it did when checks were stages before the limit. */
   private admit(chunk: Buffer): void {
     if (this.headCheck && this.size + chunk.length >= this.headCheck.bytes) {
-      // Until the head is checked, every byte so far is in the first block.
-      const head = Buffer.concat([this.block.subarray(0, this.filled), chunk], this.headCheck.bytes);
-      this.headCheck.check(head);
+      // Until the head is checked, every byte so far is in the batch.
+      this.headCheck.check(Buffer.concat([...this.batch, chunk], this.headCheck.bytes));
       this.headCheck = null;
     }
     this.size += chunk.length;
@@ -160,54 +148,41 @@ class BlockFileSink extends Writable {
     work.then(() => callback(), callback);
   }
 
-  private async storeAcrossBlocks(chunk: Buffer): Promise<void> {
-    let offset = 0;
-    while (offset < chunk.length) {
-      const copied = chunk.copy(this.block, this.filled, offset);
-      this.filled += copied;
-      offset += copied;
-      if (this.filled === this.block.length) await this.writeBlock();
-    }
-  }
-
   private async finish(): Promise<void> {
-    this.headCheck?.check(this.block.subarray(0, this.filled));
+    this.headCheck?.check(Buffer.concat(this.batch));
     this.headCheck = null;
-    if (this.filled > 0) await this.writeBlock();
-    await this.writing?.done;
+    if (this.batchBytes > 0) await this.writeBatch();
+    await this.writing;
     await this.syncing;
     this.sha256 = this.hash.digest('hex');
   }
 
-  /** Hashes the filled block and starts its write once the previous block's write is done. */
-  private async writeBlock(): Promise<void> {
-    const block = this.block;
-    const length = this.filled;
-    this.hash.update(block.subarray(0, length));
-    const previous = this.writing;
-    if (previous) await previous.done;
+  /** Starts the batch's write once the previous batch's write is done. */
+  private async writeBatch(): Promise<void> {
+    await this.writing;
     if (this.destroyed) throw new MapsignError('IO_FAILED', 'the upload was stopped');
-    const done = this.writeFully(block, length, this.position);
-    // Awaited before the next block or at the end; until then a failure must not count as unhandled.
-    done.catch(() => undefined);
-    this.writing = { block, done };
-    this.block = previous?.block ?? takeBlock();
-    this.filled = 0;
-    this.position += length;
-    this.unsyncedBytes += length;
+    const writing = this.writeAllAt(this.batch, this.position);
+    // Awaited before the next batch or at the end; until then a failure must not count as unhandled.
+    writing.catch(() => undefined);
+    this.writing = writing;
+    this.position += this.batchBytes;
+    this.unsyncedBytes += this.batchBytes;
+    this.batch = [];
+    this.batchBytes = 0;
     const every = this.options.syncEveryBytes;
     if (every !== null && this.unsyncedBytes >= every && this.syncing === null) this.startBackgroundSync();
   }
 
-  private async writeFully(block: Buffer, length: number, position: number): Promise<void> {
-    for (let written = 0; written < length; ) {
-      const { bytesWritten } = await this.handle!.write(block, written, length - written, position + written);
-      if (bytesWritten === 0) throw new MapsignError('IO_FAILED', `nothing written at offset ${position + written}`);
-      written += bytesWritten;
+  private async writeAllAt(chunks: Buffer[], position: number): Promise<void> {
+    for (let rest = chunks; rest.length > 0; ) {
+      const { bytesWritten } = await this.handle!.writev(rest, position);
+      if (bytesWritten === 0) throw new MapsignError('IO_FAILED', `nothing written at offset ${position}`);
+      position += bytesWritten;
+      rest = dropWritten(rest, bytesWritten);
     }
   }
 
-  /** Flushes what earlier blocks wrote while the next ones are written. */
+  /** Flushes what earlier batches wrote while the next ones are written. */
   private startBackgroundSync(): void {
     this.unsyncedBytes = 0;
     const syncing = this.handle!.datasync().then(() => {
@@ -216,6 +191,19 @@ class BlockFileSink extends Writable {
     syncing.catch(() => undefined);
     this.syncing = syncing;
   }
+}
+
+/** What is left of `chunks` after a short write of `count` bytes. */
+function dropWritten(chunks: Buffer[], count: number): Buffer[] {
+  const rest: Buffer[] = [];
+  for (const chunk of chunks) {
+    if (count >= chunk.length) count -= chunk.length;
+    else {
+      rest.push(chunk.subarray(count));
+      count = 0;
+    }
+  }
+  return rest;
 }
 
 async function fsyncFile(path: string, flags = 'r+'): Promise<void> {
@@ -267,7 +255,7 @@ export class WorkFileStore {
   /** Streams `source` into the store. @throws MapsignError `UPLOAD_TOO_LARGE`, what `headCheck` throws, `IO_FAILED`, `DISK_FULL` */
   async put(source: Readable, options: PutFileOptions = {}): Promise<StoredFile> {
     const temp = this.tempPath();
-    const sink = new BlockFileSink(temp, {
+    const sink = new BatchFileSink(temp, {
       maxBytes: options.maxBytes ?? Number.MAX_SAFE_INTEGER,
       headCheck: options.headCheck ?? null,
       syncEveryBytes: this.isDurable ? BACKGROUND_SYNC_BYTES : null,

@@ -147,12 +147,12 @@ describe('WorkFileStore.put', () => {
     await expectStoredExactly(bytes, chunked(bytes, [1, 7, 13, 4096, 0, 31]));
   });
 
-  it('hashes and stores a source of one chunk many blocks long', async () => {
+  it('hashes and stores a source of one chunk many batches long', async () => {
     const bytes = randomBytes(9 * MiB + 123);
     await expectStoredExactly(bytes, Readable.from([bytes]));
   });
 
-  it('hashes and stores chunks that straddle block boundaries', async () => {
+  it('hashes and stores chunks that straddle batch boundaries', async () => {
     const bytes = randomBytes(5 * MiB + 3);
     await expectStoredExactly(bytes, chunked(bytes, [65_537, 1_000_003, 17]));
   });
@@ -161,14 +161,14 @@ describe('WorkFileStore.put', () => {
     await expectStoredExactly(Buffer.alloc(0), Readable.from([]));
   });
 
-  it('stores sizes that are whole blocks, or a byte either side', async () => {
+  it('stores sizes that are whole batches, or a byte either side', async () => {
     for (const size of [MiB, 2 * MiB - 1, 2 * MiB, 2 * MiB + 1, 4 * MiB, 8 * MiB]) {
       const bytes = randomBytes(size);
       await expectStoredExactly(bytes, chunked(bytes, [64 * 1024]));
     }
   });
 
-  it('round-trips a file of many blocks byte for byte', async () => {
+  it('round-trips a file of many batches byte for byte', async () => {
     const bytes = randomBytes(20 * MiB);
     await expectStoredExactly(bytes, chunked(bytes, [64 * 1024, 16 * 1024, 100_000]));
   });
@@ -251,11 +251,11 @@ describe('WorkFileStore.put', () => {
 
   it('pauses the source while the disk is slow, rather than buffering', async () => {
     const prototype = await fileHandlePrototype();
-    const write = prototype.write as (...args: unknown[]) => Promise<{ bytesWritten: number }>;
+    const write = prototype.writev as (...args: unknown[]) => Promise<{ bytesWritten: number }>;
     let written = 0;
     let pulled = 0;
     let largestLead = 0;
-    vi.spyOn(prototype, 'write').mockImplementation(async function (this: FileHandle, ...args: unknown[]) {
+    vi.spyOn(prototype, 'writev').mockImplementation(async function (this: FileHandle, ...args: unknown[]) {
       await new Promise((resolve) => setTimeout(resolve, 20));
       const result = await write.apply(this, args);
       written += result.bytesWritten;
@@ -271,9 +271,9 @@ describe('WorkFileStore.put', () => {
 
   it('maps a full disk to DISK_FULL and leaves nothing', async () => {
     const prototype = await fileHandlePrototype();
-    const write = prototype.write as (...args: unknown[]) => Promise<unknown>;
+    const write = prototype.writev as (...args: unknown[]) => Promise<unknown>;
     let calls = 0;
-    vi.spyOn(prototype, 'write').mockImplementation(async function (this: FileHandle, ...args: unknown[]) {
+    vi.spyOn(prototype, 'writev').mockImplementation(async function (this: FileHandle, ...args: unknown[]) {
       if (++calls === 2) throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
       return write.apply(this, args) as never;
     });
