@@ -2,10 +2,9 @@
 // a byte limit → 413), after its first bytes are checked to be a PDF (→ 415). Nothing is held in
 // memory but the small JSON part.
 
-import { Transform, type TransformCallback } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
 import { MapsignError } from '../errors.js';
-import type { StoredFile, WorkFileStore } from '../queue/index.js';
+import type { HeadCheck, StoredFile, WorkFileStore } from '../queue/index.js';
 
 /** The PDF header may start anywhere in the first 1024 bytes (ISO 32000-2 §7.5.2, as readers accept it). */
 const HEADER_WINDOW = 1024;
@@ -20,46 +19,7 @@ function refuseUnlessPdfHeader(head: Buffer): void {
 }
 
 /** The header check as WorkFileStore.put runs it: once on the first bytes, with no stage in the stream. */
-const PDF_HEADER_CHECK = { bytes: HEADER_WINDOW, check: refuseUnlessPdfHeader };
-
-/** The same check as a stream stage: passes bytes through once the first of them show `%PDF-`. */
-export class PdfHeaderCheck extends Transform {
-  private head: Buffer[] = [];
-  private headBytes = 0;
-  private isChecked = false;
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    if (this.isChecked) {
-      callback(null, chunk);
-      return;
-    }
-    this.head.push(chunk);
-    this.headBytes += chunk.length;
-    if (this.headBytes < HEADER_WINDOW) {
-      callback();
-      return;
-    }
-    this.release(callback);
-  }
-
-  override _flush(callback: TransformCallback): void {
-    if (this.isChecked) callback();
-    else this.release(callback);
-  }
-
-  private release(callback: TransformCallback): void {
-    const head = Buffer.concat(this.head);
-    this.head = [];
-    try {
-      refuseUnlessPdfHeader(head);
-    } catch (error) {
-      callback(error as Error);
-      return;
-    }
-    this.isChecked = true;
-    callback(null, head);
-  }
-}
+export const PDF_HEADER_CHECK: HeadCheck = { bytes: HEADER_WINDOW, check: refuseUnlessPdfHeader };
 
 export interface UploadedFile extends StoredFile {
   part: string;

@@ -59,4 +59,4 @@ export type { SignTaskOutcome, StaffSigner, SubmitOptions, SubmitResult } from '
 
 export { BullmqQueue, createJobHandler, EmbeddedQueue, openServiceDatabase, openServicePostgres, PostgresRequestStore, SqliteRequestStore, WorkFileStore };
 export type { BullmqQueueOptions, EmbeddedQueueOptions, OpenServicePostgresOptions, ServiceDatabase, ServicePostgres };
-export type { PutFileOptions, StoredFile } from './file-store.js';
+export type { HeadCheck, PutFileOptions, StoredFile } from './file-store.js';

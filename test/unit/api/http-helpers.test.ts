@@ -1,9 +1,12 @@
-import { Readable, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { httpStatusOf, toProblem } from '../../../src/api/index.js';
 import { parseRange } from '../../../src/api/range.js';
-import { PdfHeaderCheck } from '../../../src/api/upload.js';
+import { PDF_HEADER_CHECK } from '../../../src/api/upload.js';
+import { WorkFileStore } from '../../../src/queue/index.js';
 import { MapsignError } from '../../../src/errors.js';
 
 describe('parseRange', () => {
@@ -47,21 +50,34 @@ describe('toProblem', () => {
   });
 });
 
-describe('PdfHeaderCheck', () => {
-  const run = async (chunks: Buffer[]): Promise<Buffer> => {
-    const out: Buffer[] = [];
-    await pipeline(Readable.from(chunks), new PdfHeaderCheck(), new Writable({ write: (chunk: Buffer, _e, cb) => (out.push(chunk), cb()) }));
-    return Buffer.concat(out);
+describe('the PDF header check of uploads', () => {
+  const store = async <T>(work: (files: WorkFileStore) => Promise<T>): Promise<T> => {
+    const dir = await mkdtemp(join(tmpdir(), 'mapsign-header-check-'));
+    try {
+      return await work(await WorkFileStore.open(dir, { durable: false }));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   };
+  const put = (files: WorkFileStore, chunks: Buffer[]) => files.put(Readable.from(chunks), { headCheck: PDF_HEADER_CHECK });
 
-  it('passes a PDF through unchanged, header split across chunks or after a little junk', async () => {
-    const bytes = Buffer.concat([Buffer.from('%PD'), Buffer.from('F-1.7\n'), Buffer.alloc(5000, 0x41)]);
-    expect((await run([bytes.subarray(0, 3), bytes.subarray(3, 9), bytes.subarray(9)])).equals(bytes)).toBe(true);
-    expect((await run([Buffer.from('\r\n%PDF-1.4 tiny')])).toString()).toBe('\r\n%PDF-1.4 tiny');
+  it('stores a PDF unchanged, header split across chunks or after a little junk', async () => {
+    await store(async (files) => {
+      const bytes = Buffer.concat([Buffer.from('%PD'), Buffer.from('F-1.7\n'), Buffer.alloc(5000, 0x41)]);
+      const stored = await put(files, [bytes.subarray(0, 3), bytes.subarray(3, 9), bytes.subarray(9)]);
+      expect((await readFile(files.pathOf(stored.sha256))).equals(bytes)).toBe(true);
+      const tiny = await put(files, [Buffer.from('\r\n%PDF-1.4 tiny')]);
+      expect((await readFile(files.pathOf(tiny.sha256))).toString()).toBe('\r\n%PDF-1.4 tiny');
+    });
   });
 
-  it('refuses anything else with PDF_NOT_PDF', async () => {
-    await expect(run([Buffer.alloc(4000, 0x50)])).rejects.toMatchObject({ code: 'PDF_NOT_PDF' });
-    await expect(run([Buffer.from('PK\x03\x04')])).rejects.toMatchObject({ code: 'PDF_NOT_PDF' });
+  it('refuses anything else with PDF_NOT_PDF and stores nothing', async () => {
+    await store(async (files) => {
+      await expect(put(files, [Buffer.alloc(4000, 0x50)])).rejects.toMatchObject({ code: 'PDF_NOT_PDF' });
+      await expect(put(files, [Buffer.from('PK\x03\x04')])).rejects.toMatchObject({ code: 'PDF_NOT_PDF' });
+      // A header past the first 1024 bytes does not count.
+      await expect(put(files, [Buffer.alloc(1024, 0x20), Buffer.from('%PDF-1.7')])).rejects.toMatchObject({ code: 'PDF_NOT_PDF' });
+      expect(await readdir(join(files.root, 'objects'))).toEqual([]);
+    });
   });
 });
