@@ -3,9 +3,8 @@
 // certificate to decode and encode, and a signer's chain is the same in every signature: the
 // certificates are handled as raw DER (parsed once each, see certificate-ref.ts), and asn1js sees
 // only the small rest.
-import { encodeElement } from './der.js';
+import { DER_TAG, encodeElement } from './der.js';
 
-const SEQUENCE = 0x30;
 const CONTEXT_0_CONSTRUCTED = 0xa0;
 
 export interface Element {
@@ -63,22 +62,22 @@ interface SignedDataPath {
 
 function walk(der: Uint8Array): SignedDataPath | null {
   const contentInfo = readElement(der, 0, der.length);
-  if (contentInfo === null || contentInfo.tag !== SEQUENCE) return null;
+  if (contentInfo === null || contentInfo.tag !== DER_TAG.sequence) return null;
   const top = children(der, contentInfo);
   const explicit = top?.[1];
   if (!top || top.length !== 2 || explicit === undefined || explicit.tag !== CONTEXT_0_CONSTRUCTED) return null;
   const inner = children(der, explicit);
   const signedData = inner?.[0];
-  if (!inner || inner.length !== 1 || signedData === undefined || signedData.tag !== SEQUENCE) return null;
+  if (!inner || inner.length !== 1 || signedData === undefined || signedData.tag !== DER_TAG.sequence) return null;
   const members = children(der, signedData);
   if (!members) return null;
   return { contentInfo, head: top.slice(0, 1), explicit, signedData, members };
 }
 
 function rebuild(der: Buffer, path: SignedDataPath, members: Buffer[]): Buffer {
-  const signedData = encodeElement(SEQUENCE, members);
+  const signedData = encodeElement(DER_TAG.sequence, members);
   const explicit = encodeElement(CONTEXT_0_CONSTRUCTED, [signedData]);
-  return encodeElement(SEQUENCE, [...path.head.map((e) => der.subarray(e.start, e.end)), explicit]);
+  return encodeElement(DER_TAG.sequence, [...path.head.map((e) => der.subarray(e.start, e.end)), explicit]);
 }
 
 export interface SplitCertificates {
@@ -118,23 +117,22 @@ export function insertCertificates(der: Buffer, certificates: readonly Buffer[])
   return rebuild(der, path, members);
 }
 
-const SET = 0x31;
 const CONTEXT_1_CONSTRUCTED = 0xa1;
 
 /** Whether `der` is exactly one DER `Attribute ::= SEQUENCE { attrType OID, attrValues SET }`. */
 export function isAttributeDer(der: Buffer): boolean {
   const attribute = readElement(der, 0, der.length);
-  if (attribute === null || attribute.tag !== SEQUENCE || attribute.end !== der.length) return false;
+  if (attribute === null || attribute.tag !== DER_TAG.sequence || attribute.end !== der.length) return false;
   const members = children(der, attribute);
-  return members !== null && members.length === 2 && members[0]!.tag === 0x06 && members[1]!.tag === SET;
+  return members !== null && members.length === 2 && members[0]!.tag === 0x06 && members[1]!.tag === DER_TAG.set;
 }
 
 /** The members of the first SignerInfo (the last member of SignedData, a SET), and how many SignerInfos there are. */
 function signerInfoOf(der: Buffer, path: SignedDataPath): { members: Element[]; count: number } | null {
   const signerInfos = path.members[path.members.length - 1];
-  const infos = signerInfos?.tag === SET ? children(der, signerInfos) : null;
+  const infos = signerInfos?.tag === DER_TAG.set ? children(der, signerInfos) : null;
   const first = infos?.[0];
-  const members = first?.tag === SEQUENCE ? children(der, first) : null;
+  const members = first?.tag === DER_TAG.sequence ? children(der, first) : null;
   return infos && members ? { members, count: infos.length } : null;
 }
 
@@ -150,37 +148,36 @@ export function appendUnsignedAttributes(der: Buffer, attributes: readonly Buffe
   if (path === null || path.contentInfo.end !== der.length || !members || members.some((m) => m.tag === CONTEXT_1_CONSTRUCTED)) {
     throw new Error('not a DER ContentInfo(SignedData) with one SignerInfo without unsigned attributes');
   }
-  const newSignerInfo = encodeElement(SEQUENCE, [...members.map((m) => der.subarray(m.start, m.end)), encodeElement(CONTEXT_1_CONSTRUCTED, [...attributes])]);
+  const newSignerInfo = encodeElement(DER_TAG.sequence, [...members.map((m) => der.subarray(m.start, m.end)), encodeElement(CONTEXT_1_CONSTRUCTED, [...attributes])]);
   const signedDataMembers = path.members.map((m) => der.subarray(m.start, m.end));
-  signedDataMembers[signedDataMembers.length - 1] = encodeElement(SET, [newSignerInfo]);
+  signedDataMembers[signedDataMembers.length - 1] = encodeElement(DER_TAG.set, [newSignerInfo]);
   return rebuild(der, path, signedDataMembers);
 }
 
-const OCTET_STRING = 0x04;
 
 /** The eContent octets of a DER ContentInfo(SignedData), or null (absent, constructed BER, another shape). */
 export function encapsulatedContentOf(der: Buffer): Buffer | null {
   const path = walk(der);
   const encap = path?.members[2];
-  const parts = encap?.tag === SEQUENCE ? children(der, encap) : null;
+  const parts = encap?.tag === DER_TAG.sequence ? children(der, encap) : null;
   const explicit = parts?.[1];
   if (!parts || parts.length !== 2 || explicit?.tag !== CONTEXT_0_CONSTRUCTED) return null;
   const inner = children(der, explicit);
   const octets = inner?.length === 1 ? inner[0]! : undefined;
-  if (octets?.tag !== OCTET_STRING) return null;
+  if (octets?.tag !== DER_TAG.octetString) return null;
   return der.subarray(octets.contentStart, octets.end);
 }
 
 /** The members of a DER SEQUENCE that is all of `der`, as bytes, or null. */
 export function sequenceMembers(der: Buffer): Buffer[] | null {
   const outer = readElement(der, 0, der.length);
-  if (outer === null || outer.tag !== SEQUENCE || outer.end !== der.length) return null;
+  if (outer === null || outer.tag !== DER_TAG.sequence || outer.end !== der.length) return null;
   return children(der, outer)?.map((m) => der.subarray(m.start, m.end)) ?? null;
 }
 
 /** `Attribute ::= SEQUENCE { attrType, attrValues SET }` with the given DER OID and one value, as DER. */
 export function encodeAttribute(oidDer: Buffer, value: Buffer): Buffer {
-  return encodeElement(SEQUENCE, [oidDer, encodeElement(SET, [value])]);
+  return encodeElement(DER_TAG.sequence, [oidDer, encodeElement(DER_TAG.set, [value])]);
 }
 
 /**
@@ -197,8 +194,8 @@ export function unsignedAttributeValues(der: Buffer, oidDer: Buffer): Buffer[] |
   if (!attributes) return null;
   const values: Buffer[] = [];
   for (const attribute of attributes) {
-    const parts = attribute.tag === SEQUENCE ? children(der, attribute) : null;
-    if (!parts || parts.length !== 2 || parts[1]!.tag !== SET) return null;
+    const parts = attribute.tag === DER_TAG.sequence ? children(der, attribute) : null;
+    if (!parts || parts.length !== 2 || parts[1]!.tag !== DER_TAG.set) return null;
     if (!der.subarray(parts[0]!.start, parts[0]!.end).equals(oidDer)) continue;
     const set = children(der, parts[1]!);
     if (!set) return null;

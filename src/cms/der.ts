@@ -72,6 +72,8 @@ export const DER_TAG = {
   context0: 0xa0,
   context1: 0xa1,
   context4: 0xa4,
+  /** [0] primitive, context-specific class: IMPLICIT over a primitive type (a SubjectKeyIdentifier sid). */
+  context0Primitive: 0x80,
 } as const;
 
 /** X.690 §8.1.3: the short form below 128, otherwise the long form in the fewest octets (DER, §10.1). */

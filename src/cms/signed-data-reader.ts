@@ -6,6 +6,7 @@
 // error (definite lengths, types whose content it checks, its node, depth and size limits) and that
 // pkijs would match to its schemas. Stricter than both is fine; looser is not.
 import { readElement as readDefiniteElement, type Element } from './certificate-set.js';
+import { DER_TAG } from './der.js';
 
 /** The `certificates` and everything a SignerInfo holds that parse.ts reports, as raw DER. */
 export interface SignedDataDer {
@@ -43,14 +44,6 @@ export interface AttributeDer {
   firstValue: Buffer;
 }
 
-const SEQUENCE = 0x30;
-const SET = 0x31;
-const INTEGER = 0x02;
-const OCTET_STRING = 0x04;
-const OBJECT_IDENTIFIER = 0x06;
-const CONTEXT_0 = 0xa0;
-const CONTEXT_1 = 0xa1;
-const CONTEXT_0_PRIMITIVE = 0x80;
 const SIGNED_DATA_OID = Buffer.from('06092a864886f70d010702', 'hex');
 
 /** asn1js's default decoding limits (DEFAULT_MAX_NODES, DEFAULT_MAX_DEPTH, DEFAULT_MAX_CONTENT_LENGTH). */
@@ -103,7 +96,7 @@ export function contentOf(element: Buffer): Buffer {
  * longer than 6 octets (asn1js switches to hex past 8; numbers stay exact well below that).
  */
 export function decodeObjectIdentifier(bytes: Buffer, element: Element | null = readElement(bytes, 0, bytes.length)): string | null {
-  if (element === null || element.tag !== OBJECT_IDENTIFIER || element.contentStart === element.end) return null;
+  if (element === null || element.tag !== DER_TAG.objectIdentifier || element.contentStart === element.end) return null;
   const arcs: string[] = [];
   let value = 0;
   let octets = 0;
@@ -145,7 +138,7 @@ function isDecodable(bytes: Buffer, element: Element, depth: number, budget: Nod
   const length = end - contentStart;
   if (tag & 0x20) {
     // Constructed: SEQUENCE, SET, or a tagged type; a constructed string is BER, not DER.
-    if (tag < 0x40 && tag !== SEQUENCE && tag !== SET) return false;
+    if (tag < 0x40 && tag !== DER_TAG.sequence && tag !== DER_TAG.set) return false;
     const children = childrenOf(bytes, element);
     return children !== null && children.every((child) => isDecodable(bytes, child, depth + 1, budget));
   }
@@ -153,7 +146,7 @@ function isDecodable(bytes: Buffer, element: Element, depth: number, budget: Nod
   switch (tag) {
     case 0x01: // BOOLEAN
       return length === 1;
-    case INTEGER:
+    case DER_TAG.integer:
     case 0x0a: // ENUMERATED
       return length > 0;
     case 0x03: {
@@ -163,12 +156,12 @@ function isDecodable(bytes: Buffer, element: Element, depth: number, budget: Nod
       if (unusedBits === 0 && length > 1) countEmbeddedNodes(bytes, contentStart + 1, end, depth + 1, budget);
       return true;
     }
-    case OCTET_STRING:
+    case DER_TAG.octetString:
       if (length > 0) countEmbeddedNodes(bytes, contentStart, end, depth + 1, budget);
       return true;
     case 0x05: // NULL
       return length === 0;
-    case OBJECT_IDENTIFIER:
+    case DER_TAG.objectIdentifier:
       return decodeObjectIdentifier(bytes, element) !== null;
     case 0x0c: // UTF8String
     case 0x12: // NumericString
@@ -291,7 +284,7 @@ function emulateValue(
     budget.isEndOfContent = false;
     return position;
   }
-  if (universalTag === OCTET_STRING && valueLength > 0) {
+  if (universalTag === DER_TAG.octetString && valueLength > 0) {
     countEmbeddedNodes(bytes, contentStart, Math.min(valueEnd, bufferEnd), depth + 1, budget);
   }
   if (valueEnd > bufferEnd) return -1;
@@ -306,7 +299,7 @@ function emulateValue(
 
 /** `AlgorithmIdentifier ::= SEQUENCE { algorithm OBJECT IDENTIFIER, parameters ANY OPTIONAL }`: its OID. */
 function readAlgorithmOid(bytes: Buffer, element: Element | undefined): string | null {
-  const parts = element === undefined ? null : childrenTagged(bytes, element, SEQUENCE);
+  const parts = element === undefined ? null : childrenTagged(bytes, element, DER_TAG.sequence);
   if (!parts || parts.length < 1 || parts.length > 2) return null;
   return decodeObjectIdentifier(bytes, parts[0]!);
 }
@@ -317,8 +310,8 @@ function readAttributes(bytes: Buffer, element: Element): AttributeDer[] | null 
   if (!members || members.length === 0) return null;
   const attributes: AttributeDer[] = [];
   for (const member of members) {
-    const parts = childrenTagged(bytes, member, SEQUENCE);
-    const values = parts?.length === 2 ? childrenTagged(bytes, parts[1], SET) : null;
+    const parts = childrenTagged(bytes, member, DER_TAG.sequence);
+    const values = parts?.length === 2 ? childrenTagged(bytes, parts[1], DER_TAG.set) : null;
     const type = parts?.length === 2 ? decodeObjectIdentifier(bytes, parts[0]!) : null;
     if (!values || values.length === 0 || type === null) return null;
     attributes.push({ type, firstValue: slice(bytes, values[0]!) });
@@ -335,14 +328,14 @@ function readAttributes(bytes: Buffer, element: Element): AttributeDer[] | null 
  */
 function isName(bytes: Buffer, element: Element): boolean {
   const isTypeAndValue = (pair: Element): boolean => {
-    const parts = childrenTagged(bytes, pair, SEQUENCE);
-    return parts?.length === 2 && parts[0]!.tag === OBJECT_IDENTIFIER;
+    const parts = childrenTagged(bytes, pair, DER_TAG.sequence);
+    return parts?.length === 2 && parts[0]!.tag === DER_TAG.objectIdentifier;
   };
   const isRelativeName = (rdn: Element): boolean => {
-    const pairs = childrenTagged(bytes, rdn, SET);
+    const pairs = childrenTagged(bytes, rdn, DER_TAG.set);
     return pairs !== null && pairs.length > 0 && pairs.every(isTypeAndValue);
   };
-  return childrenTagged(bytes, element, SEQUENCE)?.every(isRelativeName) ?? false;
+  return childrenTagged(bytes, element, DER_TAG.sequence)?.every(isRelativeName) ?? false;
 }
 
 /**
@@ -354,9 +347,9 @@ function isName(bytes: Buffer, element: Element): boolean {
  * ```
  */
 function readSignerIdentifier(bytes: Buffer, element: Element): SignerIdentifierDer | null {
-  if (element.tag === CONTEXT_0_PRIMITIVE) return { subjectKeyIdentifier: bytes.subarray(element.contentStart, element.end) };
-  const parts = childrenTagged(bytes, element, SEQUENCE);
-  if (!parts || parts.length !== 2 || parts[1]!.tag !== INTEGER || !isName(bytes, parts[0]!)) return null;
+  if (element.tag === DER_TAG.context0Primitive) return { subjectKeyIdentifier: bytes.subarray(element.contentStart, element.end) };
+  const parts = childrenTagged(bytes, element, DER_TAG.sequence);
+  if (!parts || parts.length !== 2 || parts[1]!.tag !== DER_TAG.integer || !isName(bytes, parts[0]!)) return null;
   return { issuer: slice(bytes, parts[0]!), serialNumber: slice(bytes, parts[1]!), element: slice(bytes, element) };
 }
 
@@ -373,17 +366,17 @@ function readSignerIdentifier(bytes: Buffer, element: Element): SignerIdentifier
  * ```
  */
 function readSignerInfo(bytes: Buffer, element: Element): SignerInfoDer | null {
-  const members = childrenTagged(bytes, element, SEQUENCE);
-  if (!members || members.length < 5 || members[0]!.tag !== INTEGER) return null;
+  const members = childrenTagged(bytes, element, DER_TAG.sequence);
+  if (!members || members.length < 5 || members[0]!.tag !== DER_TAG.integer) return null;
   const sid = readSignerIdentifier(bytes, members[1]!);
   const digestAlgorithmOid = readAlgorithmOid(bytes, members[2]);
   let next = 3;
-  const signedAttrs = members[next]?.tag === CONTEXT_0 ? members[next++]! : null;
+  const signedAttrs = members[next]?.tag === DER_TAG.context0 ? members[next++]! : null;
   const signatureAlgorithm = members[next++];
   const signature = members[next++];
-  const unsignedAttrs = members[next]?.tag === CONTEXT_1 ? members[next++]! : null;
+  const unsignedAttrs = members[next]?.tag === DER_TAG.context1 ? members[next++]! : null;
   const signatureAlgorithmOid = readAlgorithmOid(bytes, signatureAlgorithm);
-  if (next !== members.length || sid === null || digestAlgorithmOid === null || signatureAlgorithmOid === null || signature?.tag !== OCTET_STRING) return null;
+  if (next !== members.length || sid === null || digestAlgorithmOid === null || signatureAlgorithmOid === null || signature?.tag !== DER_TAG.octetString) return null;
   const signedAttributes = signedAttrs === null ? [] : readAttributes(bytes, signedAttrs);
   const unsignedAttributes = unsignedAttrs === null ? [] : readAttributes(bytes, unsignedAttrs);
   if (signedAttributes === null || unsignedAttributes === null) return null;
@@ -428,7 +421,7 @@ export function readSignedDataDer(der: Buffer): SignedDataDer | null {
  */
 export function readAttributeSetDer(der: Buffer): AttributeDer[] | null {
   const set = readElement(der, 0, der.length);
-  if (set === null || set.tag !== SET || set.end !== der.length) return null;
+  if (set === null || set.tag !== DER_TAG.set || set.end !== der.length) return null;
   return nullWhenUncountable(() => (isDecodable(der, set, 0, new NodeBudget()) ? readAttributes(der, set) : null));
 }
 
@@ -443,26 +436,26 @@ function nullWhenUncountable<T>(read: () => T | null): T | null {
 
 function readChecked(der: Buffer): SignedDataDer | null {
   const contentInfo = readElement(der, 0, der.length);
-  if (contentInfo === null || contentInfo.tag !== SEQUENCE) return null;
+  if (contentInfo === null || contentInfo.tag !== DER_TAG.sequence) return null;
   for (let i = contentInfo.end; i < der.length; i++) if (der[i] !== 0) return null;
   const top = childrenOf(der, contentInfo);
   if (!top || top.length !== 2 || !slice(der, top[0]!).equals(SIGNED_DATA_OID)) return null;
-  const explicit = childrenTagged(der, top[1], CONTEXT_0);
+  const explicit = childrenTagged(der, top[1], DER_TAG.context0);
   const signedData = explicit?.length === 1 ? explicit[0]! : undefined;
-  const members = signedData === undefined ? null : childrenTagged(der, signedData, SEQUENCE);
-  if (!members || members.length < 4 || members[0]!.tag !== INTEGER) return null;
+  const members = signedData === undefined ? null : childrenTagged(der, signedData, DER_TAG.sequence);
+  if (!members || members.length < 4 || members[0]!.tag !== DER_TAG.integer) return null;
 
-  const digestAlgorithms = childrenTagged(der, members[1], SET);
-  const encap = childrenTagged(der, members[2], SEQUENCE);
+  const digestAlgorithms = childrenTagged(der, members[1], DER_TAG.set);
+  const encap = childrenTagged(der, members[2], DER_TAG.sequence);
   let next = 3;
-  const certificates = members[next]?.tag === CONTEXT_0 ? members[next++]! : null;
-  const crls = members[next]?.tag === CONTEXT_1 ? members[next++]! : null;
-  const signerInfos = childrenTagged(der, members[next++], SET);
+  const certificates = members[next]?.tag === DER_TAG.context0 ? members[next++]! : null;
+  const crls = members[next]?.tag === DER_TAG.context1 ? members[next++]! : null;
+  const signerInfos = childrenTagged(der, members[next++], DER_TAG.set);
   if (next !== members.length || !digestAlgorithms || !signerInfos || signerInfos.length === 0) return null;
   if (!digestAlgorithms.every((algorithm) => readAlgorithmOid(der, algorithm) !== null)) return null;
   if (!encap || encap.length < 1 || encap.length > 2) return null;
   const eContentType = decodeObjectIdentifier(der, encap[0]!);
-  const eContent = encap[1] === undefined ? null : childrenTagged(der, encap[1], CONTEXT_0);
+  const eContent = encap[1] === undefined ? null : childrenTagged(der, encap[1], DER_TAG.context0);
   if (eContentType === null || (encap[1] !== undefined && eContent?.length !== 1)) return null;
   const readSignerInfos = signerInfos.map((signerInfo) => readSignerInfo(der, signerInfo));
   const first = readSignerInfos[0];
