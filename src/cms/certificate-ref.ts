@@ -61,17 +61,6 @@ export function readEmbeddedCertificate(der: Buffer, what: string): pkijs.Certif
   });
 }
 
-/**
- * ```asn
- * IssuerAndSerialNumber ::= SEQUENCE {
- *   issuer        Name,
- *   serialNumber  CertificateSerialNumber }
- * ```
- */
-export function issuerAndSerialNumberOf(certificate: pkijs.Certificate): pkijs.IssuerAndSerialNumber {
-  return new pkijs.IssuerAndSerialNumber({ issuer: certificate.issuer, serialNumber: certificate.serialNumber });
-}
-
 /** Whether a certificate is the one an IssuerAndSerialNumber names (issuer and serial compared as DER). */
 export function isCertificateNamedBy(certificate: pkijs.Certificate, sid: pkijs.IssuerAndSerialNumber): boolean {
   const issuer = Buffer.from(certificate.issuer.toSchema().toBER(false));

@@ -14,7 +14,7 @@ import {
   OID,
   type HashAlgorithm,
 } from '../../../src/cms/algorithms.js';
-import { issuerAndSerialNumberOf, readCertificate } from '../../../src/cms/certificate-ref.js';
+import { readCertificate } from '../../../src/cms/certificate-ref.js';
 import { appendUnsignedAttributes, insertCertificates, isAttributeDer } from '../../../src/cms/certificate-set.js';
 import { encodeDer, sortDer } from '../../../src/cms/der.js';
 import { readSignedAttributes } from '../../../src/cms/signed-data.js';
@@ -32,7 +32,7 @@ export function encodeSignedDataWithPkijs(options: AssembleSignedDataOptions): B
   const signer = parsedCertificates[0] as pkijs.Certificate;
   const signerInfo = new pkijs.SignerInfo({
     version: 1,
-    sid: issuerAndSerialNumberOf(signer),
+    sid: new pkijs.IssuerAndSerialNumber({ issuer: signer.issuer, serialNumber: signer.serialNumber }),
     digestAlgorithm: makeDigestAlgorithmIdentifier(hashAlgorithm),
     signedAttrs: new pkijs.SignedAndUnsignedAttributes({ type: 0, attributes: readSignedAttributes(signedAttributes) }),
     signatureAlgorithm: makeSignatureAlgorithmIdentifier(hashAlgorithm, scheme),
